@@ -1,0 +1,18 @@
+package io.rolloutfarm.api.v1alpha1;
+
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Kind;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/** An autoscaled pool of sandbox pods that one or more runs execute code in. */
+@Group(TrainingRun.GROUP)
+@Version(TrainingRun.VERSION)
+@Kind("SandboxPool")
+@Plural("sandboxpools")
+@ShortNames("sbp")
+public class SandboxPool extends CustomResource<SandboxPoolSpec, SandboxPoolStatus>
+    implements Namespaced {}

@@ -231,3 +231,18 @@ def test_the_command_line_names_bad_arguments(tmp_path):
     assert "unknown families ['maze']" in r.stderr and "count, measure" in r.stderr
     r = cli("generate", "--out", str(tmp_path), "--train", "-1", "--heldout", "1")
     assert r.returncode == 2 and "--train must be >= 0, got -1" in r.stderr
+
+
+def test_a_record_exports_as_a_task_and_scripted_responses_files(suite, tmp_path):
+    record = next(r for r in records(suite, "heldout") if r["family"] == "video")
+    r = cli("export", os.path.join(suite, "heldout.jsonl"), "--id", record["id"], "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    task = json.load(open(tmp_path / f"{record['id']}.task.json"))
+    assert task["video"] == os.path.join(suite, record["video"]) and os.path.isfile(task["video"])
+    assert {k: task[k] for k in ("id", "question", "answer", "verifier", "video_info")} == {
+        k: record[k] for k in ("id", "question", "answer", "verifier", "video_info")}
+    expert = open(tmp_path / f"{record['id']}.expert.txt").read()
+    assert expert == record["expert"][0] + "\n----\n" + record["expert"][1] + "\n"
+    assert open(tmp_path / f"{record['id']}.guess.txt").read() == record["guess"][0] + "\n"
+    r = cli("export", os.path.join(suite, "heldout.jsonl"), "--id", "nope", "--out", str(tmp_path))
+    assert r.returncode == 2 and "no record with id 'nope'" in r.stderr

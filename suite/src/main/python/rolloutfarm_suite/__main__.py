@@ -7,6 +7,7 @@ import sys
 import time
 
 from rolloutfarm_suite.evaluate import score
+from rolloutfarm_suite.export import export
 from rolloutfarm_suite.families import FAMILIES
 from rolloutfarm_suite.generate import generate
 
@@ -22,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--families", nargs="+", help=f"subset of: {', '.join(FAMILIES)} (commas work too)")
     ev = commands.add_parser("evaluate", help="run the expert's code and score expert and guess per family")
     ev.add_argument("jsonl", nargs="+", help="a split file written by generate")
+    ex = commands.add_parser("export", help="write one record as task JSON + expert/guess responses files")
+    ex.add_argument("jsonl", help="a split file written by generate")
+    ex.add_argument("--id", required=True, help="the record's id")
+    ex.add_argument("--out", required=True, help="folder for ID.task.json, ID.expert.txt, ID.guess.txt")
     args = parser.parse_args(argv)
 
     try:
@@ -30,9 +35,12 @@ def main(argv: list[str] | None = None) -> int:
             started = time.monotonic()
             summary = generate(args.out, args.seed, args.train, args.heldout, families or None)
             seconds = time.monotonic() - started
-            total = sum(summary.counts.values())
             print(f"wrote {summary.counts['train']} train + {summary.counts['heldout']} held-out records "
                   f"({', '.join(summary.families)}) to {summary.out} in {seconds:.1f} s")
+            return 0
+        if args.command == "export":
+            for path in export(args.jsonl, args.id, args.out):
+                print(path)
             return 0
         for path in args.jsonl:
             print(path)

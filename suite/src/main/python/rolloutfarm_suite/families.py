@@ -353,7 +353,7 @@ class VideoFamily(Family):
             verifier=numeric(),
             reasoning=f"I scan the frames for the {colour} light.",
             code=code,
-            guess=str(noisy_count(rng, (frames - 1) / 2, frames / 4, 0, frames - 1)),
+            guess=str(noisy_count(rng, (frames - 1) / 2, frames / 4, 1, frames - 2)),
             video=Clip(video, self.FPS),
         )
 

@@ -35,8 +35,9 @@ def recompute_sampling_logprobs(engine, item, out):
     return lp.gather(1, torch.tensor(out.token_ids)[:, None])[:, 0].tolist()
 
 
-def test_kv_cache_sampling_logprobs_equal_a_full_recompute_for_a_padded_batch():
-    engine = make_engine(seed=3)
+@pytest.mark.parametrize("rope", [1, 0])
+def test_kv_cache_sampling_logprobs_equal_a_full_recompute_for_a_padded_batch(rope):
+    engine = make_engine(seed=3, rope=rope)
     items = prompts()
     outs, _ = engine.sample(items)
     assert [len(o.token_ids) for o in outs] == [12, 9, 15]

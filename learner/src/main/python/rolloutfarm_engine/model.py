@@ -45,6 +45,7 @@ class ModelConfig:
     max_context: int = 1024
     image_size: int = 32
     patch_size: int = 8
+    rope: int = 1  # 1: rotary position embedding on queries/keys; 0: learned absolute positions
     vocab_size: int = tok.ByteTokenizer.vocab_size
 
     @property
@@ -59,6 +60,10 @@ class ModelConfig:
             raise invalid(f"model config: d_model ({self.d_model}) must be a multiple of n_heads ({self.n_heads})")
         if self.image_size % self.patch_size:
             raise invalid(f"model config: image_size ({self.image_size}) must be a multiple of patch_size ({self.patch_size})")
+        if self.rope not in (0, 1):
+            raise invalid(f"model config: rope must be 0 or 1, got {self.rope}")
+        if self.rope and (self.d_model // self.n_heads) % 2:
+            raise invalid(f"model config: rotary embedding needs an even head width, got {self.d_model // self.n_heads}")
         if self.vocab_size != tok.ByteTokenizer.vocab_size:
             raise invalid(f"model config: vocab_size is fixed by the byte tokenizer to {tok.ByteTokenizer.vocab_size}")
         return self
@@ -112,9 +117,11 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
         self.proj = nn.Linear(cfg.d_model, cfg.d_model)
 
-    def forward(self, x, allowed, past):
+    def forward(self, x, allowed, past, rot):
         b, t, d = x.shape
         q, k, v = self.qkv(x).view(b, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+        if rot is not None:  # keys are cached already rotated
+            q, k = _rotate(q, *rot), _rotate(k, *rot)
         if past is not None:
             k = torch.cat([past[0], k], dim=2)
             v = torch.cat([past[1], v], dim=2)
@@ -127,6 +134,14 @@ class Attention(nn.Module):
         return self.proj(y.transpose(1, 2).reshape(b, t, d)), (k, v)
 
 
+def _rotate(x, cos, sin):
+    # Stays in x's dtype (bf16 under CUDA autocast) so that q, k and v agree for attention.
+    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+    half = x.shape[-1] // 2
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+
 class Block(nn.Module):
     def __init__(self, cfg):
         super().__init__()
@@ -135,8 +150,8 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(cfg.d_model)
         self.mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_ff), nn.GELU(), nn.Linear(cfg.d_ff, cfg.d_model))
 
-    def forward(self, x, allowed, past):
-        a, kv = self.attn(self.ln1(x), allowed, past)
+    def forward(self, x, allowed, past, rot):
+        a, kv = self.attn(self.ln1(x), allowed, past, rot)
         x = x + a
         return x + self.mlp(self.ln2(x)), kv
 
@@ -186,7 +201,10 @@ class TinyVLM(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.d_model)
-        self.pos_emb = nn.Embedding(cfg.max_context, cfg.d_model)
+        self.pos_emb = None if cfg.rope else nn.Embedding(cfg.max_context, cfg.d_model)
+        head = cfg.d_model // cfg.n_heads
+        inv_freq = 1.0 / (10000 ** (torch.arange(0, head, 2, dtype=torch.float32) / head))
+        self.register_buffer("inv_freq", inv_freq, persistent=False)
         self.vision = VisionEncoder(cfg)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(cfg.d_model)
@@ -215,14 +233,22 @@ class TinyVLM(nn.Module):
             p = self.cfg.tokens_per_image
             pos = layout.img_start.to(dev)[:, None] + torch.arange(p, device=dev)[None, :]
             x = x.index_put((layout.img_b.to(dev)[:, None].expand(-1, p), pos), feats)
-        return x + self.pos_emb(layout.positions.to(dev))
+        return x
 
-    def run(self, x, allowed, cache=None):
-        """Transformer over embeddings x [B, T, d]; allowed [B, 1, T, T_past + T] says which
-        keys each query sees. Returns normalised hidden states and the new KV cache."""
+    def run(self, x, positions, allowed, cache=None):
+        """Transformer over embeddings x [B, T, d] at positions [B, T]; allowed
+        [B, 1, T, T_past + T] says which keys each query sees. Returns normalised hidden
+        states and the new KV cache."""
+        positions = positions.to(x.device)
+        rot = None
+        if self.pos_emb is not None:
+            x = x + self.pos_emb(positions)
+        else:
+            ang = positions[:, None, :, None].float() * self.inv_freq  # [B, 1, T, head/2]
+            rot = (ang.cos(), ang.sin())
         new_cache = []
         for i, blk in enumerate(self.blocks):
-            x, kv = blk(x, allowed, None if cache is None else cache[i])
+            x, kv = blk(x, allowed, None if cache is None else cache[i], rot)
             new_cache.append(kv)
         return self.ln_f(x), new_cache
 
@@ -303,7 +329,7 @@ class BuiltinBackend:
         layout = Layout(seqs, self.cfg, left_pad=True)
         with self.autocast():
             x = self.model.embed(layout, images)
-            h, cache = self.model.run(x, prefill_mask(layout, self.device))
+            h, cache = self.model.run(x, layout.positions, prefill_mask(layout, self.device))
             logits = self.model.logits(h[:, -1])
         state = {"cache": cache, "valid": layout.valid.to(self.device),
                  "next_pos": torch.tensor(layout.lengths, device=self.device)}
@@ -315,8 +341,8 @@ class BuiltinBackend:
         valid = torch.cat([state["valid"], torch.ones(len(tokens), 1, dtype=torch.bool, device=self.device)], 1)
         pos = state["next_pos"].clamp(max=self.cfg.max_context - 1)
         with self.autocast():
-            x = self.model.tok_emb(tokens)[:, None] + self.model.pos_emb(pos)[:, None]
-            h, cache = self.model.run(x, valid[:, None, None, :], state["cache"])
+            x = self.model.tok_emb(tokens)[:, None]
+            h, cache = self.model.run(x, pos[:, None], valid[:, None, None, :], state["cache"])
             logits = self.model.logits(h[:, -1])
         return logits, {"cache": cache, "valid": valid, "next_pos": state["next_pos"] + 1}
 
@@ -334,7 +360,7 @@ class BuiltinBackend:
             torch.zeros(0, dtype=torch.long)
         with self.autocast():
             x = self.model.embed(layout, images)
-            h, _ = self.model.run(x, prefill_mask(layout, self.device))
+            h, _ = self.model.run(x, layout.positions, prefill_mask(layout, self.device))
             sel = h[rows.to(self.device), src.to(self.device)]
             return self.model.logits(sel)
 

@@ -9,6 +9,7 @@ logprobs at temperature 1 without top-p, so importance ratios are exact when rol
 sampled with temperature 1 and top_p 1.
 """
 
+import contextlib
 import dataclasses
 
 import torch
@@ -66,6 +67,24 @@ def sample(backend, specs, default_generator, max_batch=32):
     return out
 
 
+@contextlib.contextmanager
+def _single_thread_when_small(backend, rows):
+    """One decode step of a small model is a few tiny matmuls: on CPU, OpenMP fork/join across
+    cores costs more than the math, and far more when the cores are busy with sandboxes
+    (measured: 16 rows of the default model decode ~15x faster on 1 thread than on 2 on a
+    loaded 2-core machine). Prefill and training keep every configured thread."""
+    threads = torch.get_num_threads()
+    width = getattr(getattr(backend, "cfg", None), "d_model", None)
+    small = backend.device.type == "cpu" and width is not None and rows * width * width <= 64 * 512 * 512
+    if small and threads > 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if small and threads > 1:
+            torch.set_num_threads(threads)
+
+
 def _sample_batch(backend, specs, default_generator):
     dev = backend.device
     tokenizer = backend.tokenizer
@@ -90,46 +109,54 @@ def _sample_batch(backend, specs, default_generator):
     top_p = torch.tensor([float(s.top_p) for s in specs], device=dev)
     with torch.no_grad():
         logits, state = backend.prefill([specs[i].prompt for i in active], images)
-        while True:
-            rows = torch.tensor(active, device=dev)
-            lp = sampling_logprobs(logits, temp[rows], top_p[rows])
-            chosen = []
-            for r, i in enumerate(active):
-                if specs[i].temperature <= 0:
-                    t = int(torch.argmax(logits[r]))
-                    lp_t = float(torch.log_softmax(logits[r], -1)[t])
-                else:
-                    t = int(torch.multinomial(lp[r].exp(), 1, generator=gens[i]))
-                    lp_t = float(lp[r, t])
-                chosen.append(t)
-                res = results[i]
-                res.token_ids.append(t)
-                res.logprobs.append(lp_t)
-            keep = []
-            for r, i in enumerate(active):
-                res, t = results[i], chosen[r]
-                if t == backend.eos_token_id:
-                    res.finish_reason = FINISH_EOS
-                    continue
-                if specs[i].stop:
-                    text = tokenizer.decode([x for x in res.token_ids], skip_special=True)
-                    # An earlier occurrence would already have stopped generation, so any
-                    # occurrence now was completed by this token.
-                    hit = next((st for st in specs[i].stop if st in text), None)
-                    if hit is not None:
-                        res.finish_reason, res.matched_stop = FINISH_STOP, hit
-                        continue
-                if len(res.token_ids) >= budgets[i]:
-                    res.finish_reason = FINISH_LENGTH
-                    continue
-                keep.append(r)
-            if not keep:
-                break
-            if len(keep) < len(active):
-                state = backend.select(state, keep)
-            active = [active[r] for r in keep]
-            logits, state = backend.decode(state, torch.tensor([chosen[r] for r in keep], dtype=torch.long))
+        with _single_thread_when_small(backend, len(active)):
+            _decode_loop(backend, specs, gens, budgets, results, active, logits, state, temp, top_p)
     for res in results:
         ids = res.token_ids[:-1] if res.finish_reason == FINISH_EOS else res.token_ids
         res.text = tokenizer.decode(ids, skip_special=True)
     return results
+
+
+def _decode_loop(backend, specs, gens, budgets, results, active, logits, state, temp, top_p):
+    """Samples one token per active row per step until every row has finished."""
+    dev = backend.device
+    tokenizer = backend.tokenizer
+    while True:
+        rows = torch.tensor(active, device=dev)
+        lp = sampling_logprobs(logits, temp[rows], top_p[rows])
+        chosen = []
+        for r, i in enumerate(active):
+            if specs[i].temperature <= 0:
+                t = int(torch.argmax(logits[r]))
+                lp_t = float(torch.log_softmax(logits[r], -1)[t])
+            else:
+                t = int(torch.multinomial(lp[r].exp(), 1, generator=gens[i]))
+                lp_t = float(lp[r, t])
+            chosen.append(t)
+            res = results[i]
+            res.token_ids.append(t)
+            res.logprobs.append(lp_t)
+        keep = []
+        for r, i in enumerate(active):
+            res, t = results[i], chosen[r]
+            if t == backend.eos_token_id:
+                res.finish_reason = FINISH_EOS
+                continue
+            if specs[i].stop:
+                text = tokenizer.decode(res.token_ids, skip_special=True)
+                # An earlier occurrence would already have stopped generation, so any
+                # occurrence now was completed by this token.
+                hit = next((st for st in specs[i].stop if st in text), None)
+                if hit is not None:
+                    res.finish_reason, res.matched_stop = FINISH_STOP, hit
+                    continue
+            if len(res.token_ids) >= budgets[i]:
+                res.finish_reason = FINISH_LENGTH
+                continue
+            keep.append(r)
+        if not keep:
+            break
+        if len(keep) < len(active):
+            state = backend.select(state, keep)
+        active = [active[r] for r in keep]
+        logits, state = backend.decode(state, torch.tensor([chosen[r] for r in keep], dtype=torch.long))

@@ -55,6 +55,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -98,6 +99,7 @@ public final class Learner implements AutoCloseable {
   private final List<StepListener> listeners = new CopyOnWriteArrayList<>();
   private final Map<String, Double> latestMetrics = new ConcurrentHashMap<>();
   private final CountDownLatch done = new CountDownLatch(1);
+  private final String engineModel;
 
   private EngineSupervisor engine;
   private Dispatcher dispatcher;
@@ -136,6 +138,7 @@ public final class Learner implements AutoCloseable {
             ? this.workDir.resolve("checkpoints")
             : runFile.resolve(ck.path);
     this.checkpoints = new CheckpointStore(ckRoot, ck.keep);
+    this.engineModel = engineModelArgument(runFile, spec.model);
     Files.createDirectories(this.workDir);
   }
 
@@ -253,7 +256,7 @@ public final class Learner implements AutoCloseable {
     }
     return new PythonEngineLauncher(
         new PythonEngineLauncher.EngineCommand(
-            engineModelArgument(runFile, spec.model),
+            engineModel,
             spec.seed,
             options.engineDevice(),
             options.engineThreads()),
@@ -261,24 +264,43 @@ public final class Learner implements AutoCloseable {
         options.engineStartupTimeout());
   }
 
-  /** {@code builtin:{"preset": ..., options...}} or the resolved weights path. */
-  static String engineModelArgument(RunFile runFile, ModelSpec model) {
+  /** Built-in presets: the engine's default shape is "tiny". */
+  static final List<String> BUILTIN_PRESETS = List.of("tiny");
+
+  /**
+   * The engine's {@code --model}: the resolved weights path, or {@code builtin} with the
+   * engineOptions as its JSON config (integer model settings such as {@code d_model}).
+   */
+  static String engineModelArgument(RunFile runFile, ModelSpec model) throws IOException {
     ModelSpec m = model == null ? new ModelSpec() : model;
     if (m.weightsPath != null && !m.weightsPath.isBlank()) {
       return runFile.resolve(m.weightsPath).toString();
     }
+    String preset = m.builtin == null ? "tiny" : m.builtin;
+    if (!BUILTIN_PRESETS.contains(preset)) {
+      throw new IOException(
+          runFile.file()
+              + ": spec.model.builtin: unknown preset '"
+              + preset
+              + "' (known: "
+              + BUILTIN_PRESETS
+              + "; shape it with spec.model.engineOptions)");
+    }
+    if (m.engineOptions == null || m.engineOptions.isEmpty()) {
+      return "builtin";
+    }
     ObjectNode json = JSON.createObjectNode();
-    json.put("preset", m.builtin == null ? "tiny" : m.builtin);
-    if (m.engineOptions != null) {
-      for (Map.Entry<String, String> e : m.engineOptions.entrySet()) {
-        String v = e.getValue();
-        // Numbers and booleans travel as such; the engine reads typed settings.
-        try {
-          json.set(
-              e.getKey(), JSON.readTree(v).isValueNode() ? JSON.readTree(v) : json.textNode(v));
-        } catch (IOException notJson) {
-          json.put(e.getKey(), v);
-        }
+    for (Map.Entry<String, String> e : new TreeMap<>(m.engineOptions).entrySet()) {
+      try {
+        json.put(e.getKey(), Long.parseLong(e.getValue().strip()));
+      } catch (NumberFormatException notNumber) {
+        throw new IOException(
+            runFile.file()
+                + ": spec.model.engineOptions."
+                + e.getKey()
+                + ": expected an integer, got '"
+                + e.getValue()
+                + "'");
       }
     }
     return "builtin:" + json;

@@ -16,8 +16,8 @@ public final class Advantages {
   public static double[] compute(List<Double> rewards, boolean normalizeByStd) {
     int n = rewards.size();
     double[] out = new double[n];
-    if (n == 0) {
-      return out;
+    if (n == 0 || rewards.stream().distinct().count() == 1) {
+      return out; // no spread, no signal: exactly 0 rather than rounding noise
     }
     double mean = 0;
     for (double r : rewards) {

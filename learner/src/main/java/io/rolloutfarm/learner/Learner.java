@@ -256,10 +256,7 @@ public final class Learner implements AutoCloseable {
     }
     return new PythonEngineLauncher(
         new PythonEngineLauncher.EngineCommand(
-            engineModel,
-            spec.seed,
-            options.engineDevice(),
-            options.engineThreads()),
+            engineModel, spec.seed, options.engineDevice(), options.engineThreads()),
         workDir.resolve("engine.log"),
         options.engineStartupTimeout());
   }
@@ -383,7 +380,9 @@ public final class Learner implements AutoCloseable {
         if (result.step() % ck.everySteps == 0 || result.step() == total) {
           checkpoint();
         }
-        dispatcher.stepsDone(result.step());
+        if (result.step() < total) {
+          dispatcher.stepsDone(result.step()); // opens admission for the next step
+        }
       }
       if (!closing) {
         if (lastCheckpointStep != trainer.step()) {

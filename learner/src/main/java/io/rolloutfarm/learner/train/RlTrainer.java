@@ -18,6 +18,7 @@ import io.rolloutfarm.proto.v1.Trajectory;
 import io.rolloutfarm.proto.v1.Turn;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,6 +100,9 @@ public final class RlTrainer {
   /** Runs one step on the round's fresh groups. */
   public synchronized StepResult runStep(List<Group> fresh) {
     long started = System.nanoTime();
+    // Admission order, not completion order: the same prompts give the same batch however the
+    // workers' timing fell.
+    fresh = fresh.stream().sorted(Comparator.comparingLong(Group::sequence)).toList();
     Selection selection = selector.select(fresh, carried, policyVersion);
     carried = selection.carryOver();
     double learningRate = lr.at(step);

@@ -34,7 +34,15 @@ import java.util.function.ToDoubleFunction;
 public final class ScriptedWorker implements AutoCloseable {
   private final ManagedChannel channel;
   private final String id;
-  private final ToDoubleFunction<Task> reward;
+  private final Scorer reward;
+  private final int maxNewTokens;
+
+  /** Scores one rollout from its task and the policy's answer. */
+  @FunctionalInterface
+  public interface Scorer {
+    double score(Task task, GenerateResponse generated);
+  }
+
   private final AtomicBoolean stop = new AtomicBoolean();
   private final Thread thread;
   public final AtomicInteger submitted = new AtomicInteger();
@@ -42,8 +50,14 @@ public final class ScriptedWorker implements AutoCloseable {
   public volatile boolean sawRunFinished;
 
   public ScriptedWorker(String id, int port, ToDoubleFunction<Task> reward) {
+    this(id, port, 8, (task, generated) -> reward.applyAsDouble(task));
+  }
+
+  /** A worker whose reward depends on what the policy generated (seeded per task). */
+  public ScriptedWorker(String id, int port, int maxNewTokens, Scorer reward) {
     this.id = id;
     this.reward = reward;
+    this.maxNewTokens = maxNewTokens;
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     this.thread = Thread.ofPlatform().daemon().name("worker-" + id).start(this::loop);
   }
@@ -99,7 +113,12 @@ public final class ScriptedWorker implements AutoCloseable {
             .generate(
                 GenerateRequest.newBuilder()
                     .addAllPromptTokenIds(prompt)
-                    .setParams(SamplingParams.newBuilder().setTemperature(1).setMaxNewTokens(8))
+                    .setParams(
+                        SamplingParams.newBuilder()
+                            .setTemperature(1)
+                            .setMaxNewTokens(maxNewTokens)
+                            // Seeded by the task, so a rollout does not depend on batching.
+                            .setSeed(1 + (task.getTaskId().hashCode() & 0x7fffffffL)))
                     .setRequestId(task.getTaskId())
                     .build());
     Trajectory.Builder t =
@@ -121,7 +140,7 @@ public final class ScriptedWorker implements AutoCloseable {
     for (int i = 0; i < gen.getTokenIdsCount(); i++) {
       t.addTokenIds(gen.getTokenIds(i)).addLossMask(1).addLogprobs(gen.getLogprobs(i));
     }
-    double r = reward.applyAsDouble(task);
+    double r = reward.score(task, gen);
     return t.setReward(RewardBreakdown.newBuilder().setTotal(r).setAccuracy(r >= 1 ? 1 : 0))
         .build();
   }

@@ -10,7 +10,12 @@ import picocli.CommandLine.Command;
 @Command(
     name = "farm",
     mixinStandardHelpOptions = true,
-    subcommands = {CommandLine.HelpCommand.class},
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      io.rolloutfarm.cli.worker.WorkerCommand.class,
+      io.rolloutfarm.cli.worker.RolloutCommand.class,
+      io.rolloutfarm.cli.bench.BenchCommand.class
+    },
     versionProvider = FarmCommand.VersionProvider.class,
     description = "Rollout Farm: reinforcement learning for agentic vision-language models.",
     footerHeading = "%nCommands of the ./farm launcher itself:%n",

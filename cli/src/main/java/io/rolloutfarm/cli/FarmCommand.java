@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "farm",
     mixinStandardHelpOptions = true,
-    subcommands = {CommandLine.HelpCommand.class},
+    subcommands = {CommandLine.HelpCommand.class, ValidateCommand.class},
     versionProvider = FarmCommand.VersionProvider.class,
     description = "Rollout Farm: reinforcement learning for agentic vision-language models.",
     footerHeading = "%nCommands of the ./farm launcher itself:%n",

@@ -84,6 +84,11 @@ public final class ResourceYaml {
     }
   }
 
+  /** A deep copy of a model object (the same Jackson mapping as the files). */
+  public static <T> T copy(T value, Class<T> type) {
+    return YAML.convertValue(value, type);
+  }
+
   private static JsonNode tree(String origin, String yaml) throws RunFile.InvalidRunFileException {
     try {
       JsonNode tree = YAML.readTree(yaml);

@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       io.rolloutfarm.cli.worker.WorkerCommand.class,
       io.rolloutfarm.cli.worker.RolloutCommand.class,
-      io.rolloutfarm.cli.bench.BenchCommand.class
+      io.rolloutfarm.cli.bench.BenchCommand.class,
+      ValidateCommand.class
     },
     versionProvider = FarmCommand.VersionProvider.class,
     description = "Rollout Farm: reinforcement learning for agentic vision-language models.",

@@ -2,21 +2,35 @@ package io.rolloutfarm.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.ValidationRule;
 
 /** Oversampling-filtering-ranking, GRPO and the agent loop. Defaults follow PyVision-RL. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+    value = "self.trainBatchSize <= self.oversampleBatchSize",
+    message = "trainBatchSize must be <= oversampleBatchSize",
+    fieldPath = ".trainBatchSize",
+    reason = "FieldValueInvalid")
+@ValidationRule(
+    value = "self.maxTokensPerTurn <= self.maxTotalTokens",
+    message = "maxTokensPerTurn must be <= maxTotalTokens",
+    fieldPath = ".maxTokensPerTurn",
+    reason = "FieldValueInvalid")
 public class AlgorithmSpec {
   @Min(2)
   @JsonPropertyDescription("Rollouts per prompt (a GRPO group).")
   public int groupSize = 8;
 
   @Min(1)
+  @Default("32")
   @JsonPropertyDescription("Prompts rolled out per step (oversampling).")
   public int oversampleBatchSize = 32;
 
   @Min(1)
+  @Default("16")
   @JsonPropertyDescription("Groups kept per step after filtering and ranking.")
   public int trainBatchSize = 16;
 
@@ -39,6 +53,7 @@ public class AlgorithmSpec {
   @JsonPropertyDescription("Divide group-centred rewards by the group's std (off: paper default).")
   public boolean normalizeAdvantageByStd = false;
 
+  @Min(value = 0, inclusive = false)
   @JsonPropertyDescription("Peak learning rate of the RL updates.")
   public double learningRate = 1e-6;
 
@@ -55,6 +70,7 @@ public class AlgorithmSpec {
   public double clipLow = 0.2;
 
   @Min(0)
+  @Max(10)
   @JsonPropertyDescription("Upper clip of the token importance ratio.")
   public double clipHigh = 0.2;
 
@@ -75,10 +91,12 @@ public class AlgorithmSpec {
   public int maxTurns = 5;
 
   @Min(1)
+  @Default("1024")
   @JsonPropertyDescription("Most tokens the policy may generate in one turn.")
   public int maxTokensPerTurn = 1024;
 
   @Min(1)
+  @Default("16384")
   @JsonPropertyDescription("Most tokens in a whole trajectory (prompt, turns, observations).")
   public int maxTotalTokens = 16384;
 

@@ -2,6 +2,7 @@ package io.rolloutfarm.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Required;
 
 /**
  * Prompts in JSONL: one record per line with {@code id}, {@code question}, {@code answer}, {@code
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class DatasetSpec {
+  @Required
   @JsonPropertyDescription("Training prompts (JSONL). Relative paths resolve against the run file.")
   public String path;
 

@@ -1,16 +1,9 @@
 package io.rolloutfarm.api.v1alpha1;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.stream.Collectors;
 
 /**
  * A {@link TrainingRun} read from a YAML file, with paths in it resolved against the file's folder.
@@ -18,12 +11,6 @@ import java.util.stream.Collectors;
  * operator's ConfigMap) all load runs through here, so they agree on the format.
  */
 public record RunFile(Path file, TrainingRun run) {
-
-  private static final ObjectMapper YAML =
-      new ObjectMapper(new YAMLFactory())
-          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-          .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS);
 
   /** A run file that cannot be read or parsed; the message names the file and the field. */
   public static final class InvalidRunFileException extends IOException {
@@ -47,56 +34,12 @@ public record RunFile(Path file, TrainingRun run) {
 
   /** Parses TrainingRun YAML; {@code origin} names the source in error messages. */
   public static TrainingRun parse(String origin, String yaml) throws InvalidRunFileException {
-    TrainingRun run;
-    try {
-      JsonNode tree = YAML.readTree(yaml);
-      if (tree == null || tree.isMissingNode() || tree.isNull()) {
-        throw new InvalidRunFileException(origin + ": empty file", null);
-      }
-      // The resource class fixes kind and apiVersion itself, so check what the file says.
-      String kind = tree.path("kind").asText("");
-      if (!"TrainingRun".equals(kind)) {
-        throw new InvalidRunFileException(
-            origin + ": kind: expected TrainingRun, found " + (kind.isEmpty() ? "nothing" : kind),
-            null);
-      }
-      String apiVersion = tree.path("apiVersion").asText("");
-      String expected = TrainingRun.GROUP + "/" + TrainingRun.VERSION;
-      if (!expected.equals(apiVersion)) {
-        throw new InvalidRunFileException(
-            origin + ": apiVersion: expected " + expected + ", found " + apiVersion, null);
-      }
-      run = YAML.treeToValue(tree, TrainingRun.class);
-    } catch (InvalidRunFileException e) {
-      throw e;
-    } catch (UnrecognizedPropertyException e) {
-      throw new InvalidRunFileException(
-          origin
-              + ": "
-              + fieldPath(e)
-              + ": unknown field (known: "
-              + e.getKnownPropertyIds().stream().map(Object::toString).sorted().toList()
-              + ")",
-          e);
-    } catch (JsonMappingException e) {
-      throw new InvalidRunFileException(
-          origin + ": " + fieldPath(e) + ": " + e.getOriginalMessage(), e);
-    } catch (IOException e) {
-      throw new InvalidRunFileException(origin + ": not valid YAML: " + e.getMessage(), e);
-    }
-    if (run.getSpec() == null) {
-      throw new InvalidRunFileException(origin + ": spec: missing", null);
-    }
-    return run;
+    return ResourceYaml.parse(origin, yaml, TrainingRun.class);
   }
 
   /** Serialises a run back to YAML (what the operator puts in the run ConfigMap). */
   public static String toYaml(TrainingRun run) {
-    try {
-      return YAML.writeValueAsString(run);
-    } catch (IOException e) {
-      throw new IllegalStateException("a TrainingRun always serialises", e);
-    }
+    return ResourceYaml.toYaml(run);
   }
 
   /** Resolves a path from the run file against the file's folder (absolute paths stay). */
@@ -113,15 +56,5 @@ public record RunFile(Path file, TrainingRun run) {
     String fileName = file.getFileName().toString();
     int dot = fileName.lastIndexOf('.');
     return dot > 0 ? fileName.substring(0, dot) : fileName;
-  }
-
-  private static String fieldPath(JsonMappingException e) {
-    String path =
-        e.getPath().stream()
-            .map(
-                ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
-            .collect(Collectors.joining("."))
-            .replace(".[", "[");
-    return path.isEmpty() ? "(document)" : path;
   }
 }

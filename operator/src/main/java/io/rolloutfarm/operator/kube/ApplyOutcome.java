@@ -1,0 +1,8 @@
+package io.rolloutfarm.operator.kube;
+
+/** What applying one desired object did. */
+public enum ApplyOutcome {
+  CREATED,
+  UPDATED,
+  UNCHANGED
+}

@@ -129,13 +129,15 @@ class OperatorWiringTest {
     Path off = Files.createTempFile("no-election", ".yaml");
     Files.writeString(off, "operator:\n  leaderElection:\n    enabled: false\n");
     try {
+      List<HasMetadata> objects = StrictManifests.parse(HelmTool.templateWithFiles(off));
       Deployment d =
-          StrictManifests.parse(HelmTool.templateWithFiles(off)).stream()
+          objects.stream()
               .filter(Deployment.class::isInstance)
               .map(Deployment.class::cast)
               .findFirst()
               .orElseThrow();
       assertThat(config(d).getConfigMapping(LeaderElectionConfig.class).toOperatorSdk()).isEmpty();
+      assertThat(objects).noneMatch(o -> o.getMetadata().getName().endsWith("-leader-election"));
     } finally {
       Files.delete(off);
     }

@@ -10,13 +10,11 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.openshift.api.model.monitoring.v1.PodMonitor;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.rolloutfarm.api.v1alpha1.ResourceYaml;
 import io.rolloutfarm.api.v1alpha1.RunFile;
 import io.rolloutfarm.api.v1alpha1.SandboxPool;
 import io.rolloutfarm.api.v1alpha1.TrainingRun;
-import io.rolloutfarm.operator.LeaderElectionConfig;
 import io.rolloutfarm.operator.OperatorConfig;
 import io.rolloutfarm.operator.OperatorSettings;
 import io.rolloutfarm.operator.children.PoolDependents;
@@ -118,13 +116,12 @@ class OperatorWiringTest {
 
   @Test
   void leaderElectionFollowsValues() throws Exception {
-    LeaderElectionConfiguration election =
-        config(render(""))
-            .getConfigMapping(LeaderElectionConfig.class)
-            .toOperatorSdk()
-            .orElseThrow();
-    assertThat(election.getLeaseName()).isEqualTo("rollout-farm-operator-lock");
-    assertThat(election.getLeaseNamespace()).contains(NAMESPACE);
+    Map<String, String> on = environment(render(""));
+    assertThat(on)
+        .containsEntry("ROLLOUTFARM_LEADER_ELECTION_ENABLED", "true")
+        .containsEntry("ROLLOUTFARM_LEADER_ELECTION_LEASE_NAME", "rollout-farm-operator-lock")
+        // The Lease lives in the operator's namespace, where the chart grants access to it.
+        .containsEntry("POD_NAMESPACE", NAMESPACE);
 
     Path off = Files.createTempFile("no-election", ".yaml");
     Files.writeString(off, "operator:\n  leaderElection:\n    enabled: false\n");
@@ -136,7 +133,7 @@ class OperatorWiringTest {
               .map(Deployment.class::cast)
               .findFirst()
               .orElseThrow();
-      assertThat(config(d).getConfigMapping(LeaderElectionConfig.class).toOperatorSdk()).isEmpty();
+      assertThat(environment(d)).containsEntry("ROLLOUTFARM_LEADER_ELECTION_ENABLED", "false");
       assertThat(objects).noneMatch(o -> o.getMetadata().getName().endsWith("-leader-election"));
     } finally {
       Files.delete(off);
@@ -189,7 +186,6 @@ class OperatorWiringTest {
         // Quarkus reads durations such as "10m" with its own converter.
         .withConverter(Duration.class, 200, new DurationConverter())
         .withMapping(OperatorConfig.class)
-        .withMapping(LeaderElectionConfig.class)
         .build();
   }
 

@@ -1,8 +1,6 @@
 package io.rolloutfarm.operator;
 
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.quarkus.arc.DefaultBean;
-import io.quarkus.arc.Unremovable;
 import io.rolloutfarm.autoscaler.ScalingEvaluator;
 import io.rolloutfarm.operator.children.PoolDependents;
 import io.rolloutfarm.operator.children.RunDependents;
@@ -14,7 +12,6 @@ import io.rolloutfarm.operator.pool.SandboxStatsClient;
 import io.rolloutfarm.operator.pool.WorkerQueueClient;
 import io.rolloutfarm.operator.run.RunReconciliation;
 import io.rolloutfarm.operator.status.StatusWriter;
-import jakarta.enterprise.context.Dependent;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -26,17 +23,6 @@ public class OperatorBeans {
   @Singleton
   OperatorSettings settings(OperatorConfig config) {
     return config.toSettings();
-  }
-
-  /**
-   * The operator SDK looks this bean up when it starts (in the prod profile); null, allowed for a
-   * dependent bean, runs the operator without election. Unremovable: nothing injects it.
-   */
-  @Produces
-  @Dependent
-  @Unremovable
-  LeaderElectionConfiguration leaderElection(LeaderElectionConfig config) {
-    return config.toOperatorSdk().orElse(null);
   }
 
   @Produces

@@ -135,7 +135,7 @@ class GrafanaDashboardTest {
         if (!s.metric().equals("rolloutfarm_learner_step_metric")) {
           continue;
         }
-        for (PromQl.Matcher m : s.matchers()) {
+        for (PromQl.LabelMatcher m : s.matchers()) {
           if (!m.label().equals("name") && !m.label().equals("phase")) {
             continue;
           }

@@ -34,6 +34,7 @@ final class MeterCatalog {
   private static final Pattern SHORTHAND =
       Pattern.compile("\\.(counter|timer|gauge|summary)\\(\\s*\"([^\"]+)\"");
   private static final Pattern BASE_UNIT = Pattern.compile("\\.baseUnit\\(\\s*\"([^\"]+)\"");
+  private static final Pattern STRING_LITERAL = Pattern.compile("\"([^\"\\\\]*)\"");
 
   private MeterCatalog() {}
 
@@ -75,7 +76,7 @@ final class MeterCatalog {
   static Set<String> stringLiterals(String module) {
     Set<String> out = new TreeSet<>();
     for (String source : sources(module)) {
-      Matcher m = Pattern.compile("\"([^\"\\\\]*)\"").matcher(source);
+      Matcher m = STRING_LITERAL.matcher(source);
       while (m.find()) {
         out.add(m.group(1));
       }

@@ -10,10 +10,10 @@ import java.util.regex.Pattern;
 /** Just enough PromQL reading to find the metrics a query selects and their label matchers. */
 final class PromQl {
   /** A metric selector such as {@code m{a="x", b=~"y|z"}}. */
-  record Selector(String metric, List<Matcher> matchers) {}
+  record Selector(String metric, List<LabelMatcher> matchers) {}
 
   /** A label matcher: {@code label op "value"}. */
-  record Matcher(String label, String op, String value) {}
+  record LabelMatcher(String label, String op, String value) {}
 
   private static final Pattern SELECTOR =
       Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)\\s*\\{([^}]*)\\}");
@@ -34,7 +34,7 @@ final class PromQl {
     s = s.replaceAll("\\[[^\\]]*\\]", " ");
     s = GROUPING.matcher(s).replaceAll(" ");
     Set<String> out = new LinkedHashSet<>();
-    java.util.regex.Matcher m = IDENTIFIER.matcher(s);
+    Matcher m = IDENTIFIER.matcher(s);
     while (m.find()) {
       String id = m.group();
       int next = m.end();
@@ -52,12 +52,12 @@ final class PromQl {
   /** The selectors with label matchers in an expression. */
   static List<Selector> selectors(String expr) {
     List<Selector> out = new ArrayList<>();
-    java.util.regex.Matcher m = SELECTOR.matcher(expr);
+    Matcher m = SELECTOR.matcher(expr);
     while (m.find()) {
-      List<Matcher> matchers = new ArrayList<>();
-      java.util.regex.Matcher lm = LABEL_MATCHER.matcher(m.group(2));
+      List<LabelMatcher> matchers = new ArrayList<>();
+      Matcher lm = LABEL_MATCHER.matcher(m.group(2));
       while (lm.find()) {
-        matchers.add(new Matcher(lm.group(1), lm.group(2), lm.group(3)));
+        matchers.add(new LabelMatcher(lm.group(1), lm.group(2), lm.group(3)));
       }
       out.add(new Selector(m.group(1), matchers));
     }

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       io.rolloutfarm.cli.worker.WorkerCommand.class,
       io.rolloutfarm.cli.worker.RolloutCommand.class,
+      io.rolloutfarm.cli.learner.LearnerCommand.class,
       io.rolloutfarm.cli.bench.BenchCommand.class,
       ValidateCommand.class
     },

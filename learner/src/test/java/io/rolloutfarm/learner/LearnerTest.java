@@ -167,6 +167,8 @@ class LearnerTest {
       assertThat(learner.checkpointDirectory().resolve("step-00000000")).doesNotExist(); // keep 2
       assertThat(learner.prometheusMetrics())
           .contains("rolloutfarm_learner_step 3.0")
+          .contains("rolloutfarm_learner_trajectories_accepted 36.0")
+          .contains("rolloutfarm_learner_engine_healthy 1.0")
           .contains("name=\"reward_mean\"");
 
       // Status is what GetRunStatus serves.

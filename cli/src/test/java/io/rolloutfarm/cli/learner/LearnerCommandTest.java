@@ -183,9 +183,12 @@ class LearnerCommandTest {
     assertThat(s.exit().get(60, TimeUnit.SECONDS)).isZero();
     assertThat(s.err().toString()).contains("farm: learner stopped; checkpoint ");
     Path checkpoint = dir.resolve("work/checkpoints/step-00000000");
-    assertThat(Files.readString(checkpoint.resolve("learner-state.json")))
-        .contains("\"warmupStepsDone\":2");
-    assertThat(checkpoint.resolve("engine/version.txt")).exists();
+    var state =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(checkpoint.resolve("learner-state.json").toFile());
+    assertThat(state.get("warmupStepsDone").asInt()).isEqualTo(2);
+    assertThat(state.get("policyVersion").asInt()).isEqualTo(2);
+    assertThat(checkpoint.resolve("engine/engine.json")).exists();
 
     // Started again: it resumes the warmed-up policy and does not warm up again.
     Started again = start(run);
@@ -231,10 +234,10 @@ class LearnerCommandTest {
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err()).contains("train.jsonl").doesNotContain("Exception");
 
-    Files.writeString(dir.resolve("train.jsonl"), "{\"id\": \"a\", \"question\": 3}\n");
+    Files.writeString(dir.resolve("train.jsonl"), "{\"id\": \"a\", \"question\": \"q\"}\n");
     r = run("learner", "--run", run.toString(), "--port", "0", "--metrics-port", "-1");
     assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.err()).contains("train.jsonl:1: question");
+    assertThat(r.err()).contains("train.jsonl:1: answer: required");
 
     r = run("learner", "--run", run.toString(), "--port", "70000");
     assertThat(r.exit()).isEqualTo(1);

@@ -63,8 +63,10 @@ public final class LearnerMetrics implements StepListener, AutoCloseable {
 
   /** Registers a gauge read on every scrape (active leases, engine health, ...). */
   public void gauge(String name, String description, Supplier<Number> value) {
+    // Strong reference: Micrometer holds gauge state weakly, and nothing else keeps the supplier.
     Gauge.builder(name, value, v -> v.get().doubleValue())
         .description(description)
+        .strongReference(true)
         .register(registry);
   }
 

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       io.rolloutfarm.cli.worker.WorkerCommand.class,
       io.rolloutfarm.cli.worker.RolloutCommand.class,
       io.rolloutfarm.cli.learner.LearnerCommand.class,
+      io.rolloutfarm.cli.learner.StatusCommand.class,
       io.rolloutfarm.cli.bench.BenchCommand.class,
       ValidateCommand.class
     },

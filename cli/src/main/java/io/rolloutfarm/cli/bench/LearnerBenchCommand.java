@@ -86,6 +86,12 @@ public final class LearnerBenchCommand implements Callable<Integer> {
   int groupSize;
 
   @Option(
+      names = "--ofr-warm-up-ms",
+      defaultValue = "2000",
+      description = "Untimed OFR passes first, for the JIT (default: ${DEFAULT-VALUE}).")
+  long ofrWarmUpMs;
+
+  @Option(
       names = "--repeats",
       defaultValue = "5",
       description = "Timed repetitions of each figure (default: ${DEFAULT-VALUE}).")
@@ -106,7 +112,10 @@ public final class LearnerBenchCommand implements Callable<Integer> {
     }
     OfrBenchmark.Result ofr;
     try {
-      ofr = new OfrBenchmark(new OfrBenchmark.Options(groups, groupSize, 256, repeats, 7)).run();
+      ofr =
+          new OfrBenchmark(
+                  new OfrBenchmark.Options(groups, groupSize, 256, repeats, 7, ofrWarmUpMs))
+              .run();
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }

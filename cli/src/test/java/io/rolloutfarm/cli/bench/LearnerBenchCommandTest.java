@@ -51,6 +51,8 @@ class LearnerBenchCommandTest {
             "16",
             "--groups",
             "300",
+            "--ofr-warm-up-ms",
+            "50",
             "--repeats",
             "1");
     assertThat(exit).as("stderr: %s", err).isZero();

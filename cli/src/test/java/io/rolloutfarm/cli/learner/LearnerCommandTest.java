@@ -174,6 +174,17 @@ class LearnerCommandTest {
           .contains("rolloutfarm_learner_policy_version 2.0")
           .contains("rolloutfarm_learner_engine_healthy 1.0")
           .contains("name=\"loss\",phase=\"warmup\"");
+      // farm status reads the same RunStatus.
+      CommandLine farm = FarmCommand.commandLine();
+      StringWriter out = new StringWriter();
+      farm.setOut(new PrintWriter(out, true));
+      assertThat(farm.execute("status", "--learner", "127.0.0.1:" + s.grpc())).isZero();
+      assertThat(out.toString())
+          .contains("phase TRAINING  step 0/3  policy version 2  healthy")
+          .containsPattern("warmup_loss +[0-9.]+");
+      out.getBuffer().setLength(0);
+      assertThat(farm.execute("status", "--learner", "127.0.0.1:" + s.grpc(), "--json")).isZero();
+      assertThat(out.toString()).contains("\"phase\": \"RUN_PHASE_TRAINING\"");
     } finally {
       ch.shutdownNow();
     }
@@ -242,6 +253,9 @@ class LearnerCommandTest {
     r = run("learner", "--run", run.toString(), "--port", "70000");
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err()).contains("--port: must be 0..65535, got 70000");
+    r = run("status", "--learner", "127.0.0.1:1", "--timeout-seconds", "2");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("cannot read the run status from 127.0.0.1:1: UNAVAILABLE");
     r = run("learner", "--run", run.toString(), "--device", "tpu");
     assertThat(r.err()).contains("--device: expected auto, cpu or cuda, got 'tpu'");
   }

@@ -31,17 +31,20 @@ public final class OfrBenchmark {
    * @param trainBatchSize groups kept
    * @param repeats timed repetitions; the median is reported
    * @param seed seed of the synthetic rewards
+   * @param warmUpMillis untimed calls of each selection first, so the JIT has compiled them
    */
-  public record Options(int groups, int groupSize, int trainBatchSize, int repeats, long seed) {
+  public record Options(
+      int groups, int groupSize, int trainBatchSize, int repeats, long seed, long warmUpMillis) {
     public Options {
-      if (groups < 1 || groupSize < 2 || trainBatchSize < 1 || repeats < 1) {
+      if (groups < 1 || groupSize < 2 || trainBatchSize < 1 || repeats < 1 || warmUpMillis < 0) {
         throw new IllegalArgumentException(
-            "OFR benchmark needs groups >= 1, groupSize >= 2, trainBatchSize >= 1, repeats >= 1");
+            "OFR benchmark needs groups >= 1, groupSize >= 2, trainBatchSize >= 1, repeats >= 1,"
+                + " warm-up >= 0 ms");
       }
     }
 
     public static Options defaults() {
-      return new Options(1000, 8, 256, 7, 7);
+      return new Options(1000, 8, 256, 7, 7, 2000);
     }
   }
 
@@ -67,11 +70,12 @@ public final class OfrBenchmark {
     double[] ofr = new double[options.repeats()];
     double[] naive = new double[options.repeats()];
     // Warm the JIT on both before timing either.
-    time(() -> selector.select(groups, List.of(), 0).kept().size());
-    time(() -> naiveSelect(groups, config.trainBatchSize()).size());
+    long warmUp = options.warmUpMillis() * 1_000_000L;
+    time(() -> selector.select(groups, List.of(), 0).kept().size(), warmUp);
+    time(() -> naiveSelect(groups, config.trainBatchSize()).size(), warmUp);
     for (int r = 0; r < options.repeats(); r++) {
-      ofr[r] = time(() -> selector.select(groups, List.of(), 0).kept().size());
-      naive[r] = time(() -> naiveSelect(groups, config.trainBatchSize()).size());
+      ofr[r] = time(() -> selector.select(groups, List.of(), 0).kept().size(), SAMPLE_NANOS);
+      naive[r] = time(() -> naiveSelect(groups, config.trainBatchSize()).size(), SAMPLE_NANOS);
     }
     double per1000 = 1000.0 / options.groups();
     return new Result(median(ofr) * per1000, median(naive) * per1000, kept);
@@ -155,8 +159,10 @@ public final class OfrBenchmark {
     return valid.subList(0, Math.min(keep, valid.size()));
   }
 
-  /** Milliseconds per call of {@code pass}, over enough calls to last at least 20 ms. */
-  private static double time(java.util.function.IntSupplier pass) {
+  private static final long SAMPLE_NANOS = 100_000_000L;
+
+  /** Milliseconds per call of {@code pass}, over enough calls to last at least {@code nanos}. */
+  private static double time(java.util.function.IntSupplier pass, long nanos) {
     int calls = 0;
     long sink = 0;
     long start = System.nanoTime();
@@ -165,7 +171,7 @@ public final class OfrBenchmark {
       sink += pass.getAsInt();
       calls++;
       elapsed = System.nanoTime() - start;
-    } while (elapsed < 20_000_000L);
+    } while (elapsed < nanos);
     if (sink < 0) {
       throw new AssertionError(); // keeps the calls observable
     }

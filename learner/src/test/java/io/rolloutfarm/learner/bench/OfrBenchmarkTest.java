@@ -40,12 +40,12 @@ class OfrBenchmarkTest {
 
   @Test
   void reportsMediansPerThousandGroups() {
-    OfrBenchmark.Result r = new OfrBenchmark(new OfrBenchmark.Options(200, 4, 16, 1, 1)).run();
+    OfrBenchmark.Result r = new OfrBenchmark(new OfrBenchmark.Options(200, 4, 16, 1, 1, 50)).run();
     assertThat(r.kept()).isEqualTo(16);
     assertThat(r.ofrMsPer1000Groups()).isPositive();
     assertThat(r.naiveMsPer1000Groups()).isPositive();
     assertThat(r.speedup()).isEqualTo(r.naiveMsPer1000Groups() / r.ofrMsPer1000Groups());
-    assertThatThrownBy(() -> new OfrBenchmark.Options(0, 8, 16, 1, 1))
+    assertThatThrownBy(() -> new OfrBenchmark.Options(0, 8, 16, 1, 1, 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("groups >= 1");
   }

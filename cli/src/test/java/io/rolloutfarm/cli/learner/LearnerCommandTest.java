@@ -173,6 +173,7 @@ class LearnerCommandTest {
       assertThat(metrics)
           .contains("rolloutfarm_learner_policy_version 2.0")
           .contains("rolloutfarm_learner_engine_healthy 1.0")
+          .contains("jvm_memory_used_bytes")
           .contains("name=\"loss\",phase=\"warmup\"");
       // farm status reads the same RunStatus.
       CommandLine farm = FarmCommand.commandLine();

@@ -21,9 +21,10 @@ import picocli.CommandLine.Spec;
     name = "learner",
     mixinStandardHelpOptions = true,
     description = {
-      "Engine train-step and sample tokens/s (batched generation against the same requests one",
-      "at a time), OFR selection cost per 1,000 groups (against a naive full sort that recomputes",
-      "reward spreads), the device and, on CUDA, model FLOP utilisation. Medians of --repeats."
+      "Engine train-step and sample tokens/s (batched generation with a KV cache against the same",
+      "requests one at a time and against the batch without a KV cache), OFR selection cost per",
+      "1,000 groups (against a naive full sort that recomputes reward spreads), the device and,",
+      "on CUDA, model FLOP utilisation. Medians of --repeats."
     })
 public final class LearnerBenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -140,6 +141,7 @@ public final class LearnerBenchCommand implements Callable<Integer> {
     double train = number(engine, "train_tokens_per_s");
     double sample = number(engine, "sample_tokens_per_s");
     double unbatched = number(engine, "sample_unbatched_tokens_per_s");
+    double noCache = number(engine, "sample_no_cache_tokens_per_s");
     String deviceName = String.valueOf(engine.get("device"));
     Object mfu = engine.get("mfu");
 
@@ -167,6 +169,12 @@ public final class LearnerBenchCommand implements Callable<Integer> {
         f(unbatched, 1),
         f(sample / unbatched, 2) + "x");
     table.row(
+        "sample tokens/s (batch " + batch + ")",
+        f(sample, 1),
+        "same batch without KV cache",
+        f(noCache, 1),
+        f(sample / noCache, 2) + "x");
+    table.row(
         "OFR ms per 1,000 groups",
         f(ofr.ofrMsPer1000Groups(), 4),
         "naive full sort",
@@ -178,10 +186,12 @@ public final class LearnerBenchCommand implements Callable<Integer> {
     table.note(
         String.format(
             Locale.ROOT,
-            "sampling: %d-token prompts, %d new tokens each, KV cache; training: %d-token"
-                + " sequences (half loss tokens), GRPO step with AdamW.",
+            "sampling: %d-token prompts, %d new tokens each, KV cache (the no-cache baseline"
+                + " generates %s tokens, which flatters it); training: %d-token sequences (half"
+                + " loss tokens), GRPO step with AdamW.",
             promptTokens,
             newTokens,
+            engine.get("no_cache_tokens"),
             trainTokens));
     table.note(
         String.format(

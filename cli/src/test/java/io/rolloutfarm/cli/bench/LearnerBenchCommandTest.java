@@ -60,6 +60,7 @@ class LearnerBenchCommandTest {
         .contains("train step tokens/s")
         .contains("sample tokens/s (batch 2)")
         .contains("same requests one at a time")
+        .contains("same batch without KV cache")
         .contains("OFR ms per 1,000 groups")
         .contains("naive full sort")
         .contains("on cpu")

@@ -139,10 +139,7 @@ public final class LearnerCommand implements Callable<Integer> {
       // train until the run completes or fails, or a SIGTERM stops it
     }
     if (stopRequested) {
-      Optional<Path> checkpoint = awaitStop();
-      err.println(
-          "farm: learner stopped"
-              + checkpoint.map(p -> "; checkpoint " + p + " (resumes from there)").orElse(""));
+      awaitStop();
       return 0;
     }
     RunStatus status = learner.status();
@@ -172,10 +169,19 @@ public final class LearnerCommand implements Callable<Integer> {
       return;
     }
     stopRequested = true;
+    PrintWriter err = spec.commandLine().getErr();
     try {
-      stopped.complete(learner.checkpointAndClose());
+      Optional<Path> checkpoint = learner.checkpointAndClose();
+      // Printed here: on SIGTERM the JVM halts when this hook returns, main thread or not.
+      err.println(
+          "farm: learner stopped"
+              + checkpoint.map(p -> "; checkpoint " + p + " (resumes from there)").orElse(""));
+      stopped.complete(checkpoint);
     } catch (IOException | RuntimeException e) {
+      err.println("farm: learner stopped without its final checkpoint: " + e.getMessage());
       stopped.completeExceptionally(e);
+    } finally {
+      err.flush();
     }
   }
 
@@ -185,9 +191,9 @@ public final class LearnerCommand implements Callable<Integer> {
     return running.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private Optional<Path> awaitStop() throws InterruptedException {
+  private void awaitStop() throws InterruptedException {
     try {
-      return stopped.get();
+      stopped.get();
     } catch (ExecutionException e) {
       throw new UserError("the final checkpoint failed: " + e.getCause().getMessage(), 1);
     }

@@ -224,6 +224,61 @@ class LearnerCommandTest {
         .doesNotContain("Traceback");
   }
 
+  @Test
+  void sigtermStopsTheProcessAfterACheckpointAndTakesTheEngineWithIt() throws Exception {
+    Path run = runFile();
+    Path work = dir.resolve("proc-work");
+    Path log = dir.resolve("learner.log");
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    Process p =
+        new ProcessBuilder(
+                java.toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                FarmCommand.class.getName(),
+                "learner",
+                "--run",
+                run.toString(),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--metrics-port",
+                "-1",
+                "--work-dir",
+                work.toString(),
+                "--device",
+                "cpu",
+                "--threads",
+                "1")
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    try {
+      // The warm-up's checkpoint means the engine is up and the run is under way.
+      Path warm = work.resolve("checkpoints/step-00000000/learner-state.json");
+      for (int i = 0; i < 1200 && !Files.exists(warm) && p.isAlive(); i++) {
+        Thread.sleep(100);
+      }
+      assertThat(warm).as("log: %s", Files.readString(log)).exists();
+      Matcher pid =
+          Pattern.compile("engine incarnation 0 pid (\\d+)")
+              .matcher(Files.readString(work.resolve("engine.log")));
+      assertThat(pid.find()).isTrue();
+      ProcessHandle engine = ProcessHandle.of(Long.parseLong(pid.group(1))).orElseThrow();
+
+      p.destroy(); // SIGTERM
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).isEqualTo(143); // 128 + SIGTERM, after the shutdown hook ran
+      assertThat(Files.readString(log))
+          .contains("farm: learner stopped; checkpoint " + work.resolve("checkpoints"));
+      engine.onExit().get(30, TimeUnit.SECONDS);
+      assertThat(engine.isAlive()).isFalse();
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
   private record Result(int exit, String err) {}
 
   private static Result run(String... args) {

@@ -21,10 +21,12 @@ import picocli.CommandLine.Spec;
     name = "learner",
     mixinStandardHelpOptions = true,
     description = {
-      "Engine train-step and sample tokens/s (batched generation with a KV cache against the same",
-      "requests one at a time and against the batch without a KV cache), OFR selection cost per",
-      "1,000 groups (against a naive full sort that recomputes reward spreads), the device and,",
-      "on CUDA, model FLOP utilisation. Medians of --repeats."
+      "Learner throughput: engine training and sampling, OFR selection.",
+      "Engine train-step and sample tokens/s (batched generation with a KV cache",
+      "against the same requests one at a time and against the batch without a",
+      "KV cache), OFR selection cost per 1,000 groups (against a naive full sort",
+      "that recomputes reward spreads), the device and, on CUDA, model FLOP",
+      "utilisation. Medians of --repeats."
     })
 public final class LearnerBenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -26,12 +26,14 @@ import picocli.CommandLine.Spec;
     name = "learner",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the learner of a TrainingRun: serve LearnerService (task leases, trajectory intake,",
-      "run status) and PolicyService (batched generation) on one port, supervise the PyTorch",
-      "engine, run the behaviour-cloning warm-up and the RL steps, and write checkpoints. It",
-      "resumes from the newest checkpoint in the work directory (or spec.checkpoint.path).",
-      "SIGTERM stops it gracefully: the step in progress finishes, a checkpoint with everything",
-      "accepted so far is written, then it exits."
+      "Run the learner of a TrainingRun (what the learner pod runs).",
+      "It serves LearnerService (task leases, trajectory intake, run status) and",
+      "PolicyService (batched generation) on one port, supervises the PyTorch",
+      "engine, runs the behaviour-cloning warm-up and the RL steps, and writes",
+      "checkpoints. It resumes from the newest checkpoint in the work directory",
+      "(or spec.checkpoint.path). SIGTERM stops it gracefully: the step in",
+      "progress finishes, a checkpoint with everything accepted so far is",
+      "written, then it exits."
     })
 public final class LearnerCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -26,8 +26,9 @@ import picocli.CommandLine.Spec;
     name = "status",
     mixinStandardHelpOptions = true,
     description = {
-      "Print a running learner's status: phase, step, policy version, health, leases,",
-      "trajectories accepted and the latest per-step metrics (LearnerService.GetRunStatus)."
+      "Print a running learner's status (LearnerService.GetRunStatus).",
+      "Phase, step, policy version, health, leases, trajectories accepted and",
+      "the latest per-step metrics."
     })
 public final class StatusCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

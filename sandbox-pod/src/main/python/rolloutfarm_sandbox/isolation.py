@@ -137,6 +137,7 @@ def set_parent_death_signal(sig: int) -> None:
 
 def drop_privileges(uid: int, gid: int, workdir: str) -> None:
     os.chown(workdir, uid, gid)
+    os.chmod(workdir, 0o700)
     os.setgroups([])
     os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
@@ -229,23 +230,28 @@ def apply_seccomp() -> None:
     f.load()
 
 
-def readable_paths(extra: list[str]) -> list[str]:
+def readable_paths(extra: list[str], work_root: str) -> list[str]:
+    """System and Python paths, never the work root or a folder above it."""
     paths = ["/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc"]
     paths += [sys.prefix, sys.base_prefix, sys.exec_prefix]
-    paths += [p for p in sys.path if p and os.path.isdir(p)]
+    # sys.path[0] is the zygote's working directory under -m: not a library folder.
+    paths += [p for p in sys.path[1:] if p and os.path.isdir(p)]
     paths += extra
+    root = os.path.realpath(work_root)
     seen, out = set(), []
     for p in paths:
         p = os.path.realpath(p)
-        if p not in seen:
-            seen.add(p)
-            out.append(p)
+        if p in seen or p == "/" or root == p or root.startswith(p.rstrip("/") + "/"):
+            continue
+        seen.add(p)
+        out.append(p)
     return out
 
 
 def apply(spec: dict, protections: dict) -> None:
     """Applies every layer to the current process. Raises when a requested layer fails."""
     workdir = spec["workdir"]
+    os.umask(0o077)
     os.chdir(workdir)
     if spec.get("uid") is not None and os.geteuid() == 0:
         drop_privileges(int(spec["uid"]), int(spec["gid"]), workdir)
@@ -253,6 +259,6 @@ def apply(spec: dict, protections: dict) -> None:
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
     _prctl(PR_SET_DUMPABLE, 0)
     if protections.get("landlock_fs"):
-        apply_landlock(protections["landlock_abi"], workdir, readable_paths(spec.get("readable", [])))
+        apply_landlock(protections["landlock_abi"], workdir, readable_paths(spec.get("readable", []), spec["work_root"]))
     if protections.get("seccomp"):
         apply_seccomp()

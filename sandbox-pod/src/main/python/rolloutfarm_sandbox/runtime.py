@@ -6,6 +6,7 @@ Runs inside the forked session process after isolation was applied.
 from __future__ import annotations
 
 import ast
+import os
 import builtins
 import signal
 import sys
@@ -27,6 +28,12 @@ class _Interruptible:
     def handler(cls, signum, frame):
         if cls.running:
             raise KeyboardInterrupt("execution interrupted: wall-clock timeout")
+
+    @classmethod
+    def child_exited(cls, signum, frame):
+        # Between executions nobody else waits: reap what exited (no zombies).
+        if not cls.running:
+            reap_orphans()
 
 
 def _compile(code: str):
@@ -124,6 +131,7 @@ class Session:
             if op == "exec":
                 started = time.perf_counter()
                 reply, blobs = self.execute(header.get("code", ""))
+                reap_orphans()
                 reply["micros"] = int((time.perf_counter() - started) * 1e6)
                 protocol.send(self.sock, reply, blobs)
             elif op == "close":
@@ -140,3 +148,42 @@ def _capture_writer(limit: int):
 
 def install_signal_handlers() -> None:
     signal.signal(signal.SIGINT, _Interruptible.handler)
+    signal.signal(signal.SIGCHLD, _Interruptible.child_exited)
+    # Writing past RLIMIT_FSIZE then fails with EFBIG instead of killing the session.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _tracked_child_pids() -> set[int]:
+    """Children that the model's code still waits for itself (subprocess, multiprocessing)."""
+    import gc
+    import subprocess
+
+    kinds = [subprocess.Popen]
+    try:
+        from multiprocessing import popen_fork
+
+        kinds.append(popen_fork.Popen)
+    except ImportError:
+        pass
+    kinds = tuple(kinds)
+    return {o.pid for o in gc.get_objects() if isinstance(o, kinds) and getattr(o, "pid", None)}
+
+
+def reap_orphans() -> None:
+    """Reaps exited children nobody waits for (this process is a child subreaper)."""
+    tracked = None
+    while True:
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if info is None:
+            return
+        if tracked is None:
+            tracked = _tracked_child_pids()
+        if info.si_pid in tracked:
+            return
+        try:
+            os.waitpid(info.si_pid, os.WNOHANG)
+        except ChildProcessError:
+            return

@@ -3,7 +3,7 @@
 Talks to the Java server over stdin/stdout, one JSON object per line:
 
 * requests ``{"op": "fork", "id", "sid", "token", "socket", "workdir", "uid", "gid", "limits"}``,
-  ``{"op": "signal", "pid", "sig"}`` and ``{"op": "kill", "id", "pid", "uid", "workdir"}``;
+  ``{"op": "signal", "pid", "sig"}``, ``{"op": "interrupt", "pid"}`` and ``{"op": "kill", "id", "pid", "uid", "workdir"}``;
 * replies ``{"id", "pid"}`` / ``{"id", "ok"}`` / ``{"id", "error"}`` and events
   ``{"event": "ready", "protections"}`` and ``{"event": "exit", "pid", "code", "signal"}``.
 
@@ -66,9 +66,10 @@ def _warm_up() -> None:
 
 
 class Zygote:
-    def __init__(self, protections: dict, readable: list[str]):
+    def __init__(self, protections: dict, readable: list[str], work_root: str):
         self.protections = protections
         self.readable = readable
+        self.work_root = work_root
         self.pid = os.getpid()
         self.sessions: dict[int, str] = {}
         self.pending = b""
@@ -93,6 +94,12 @@ class Zygote:
                         os.kill(pid, int(request["sig"]))
                     except ProcessLookupError:
                         pass
+            elif op == "interrupt":
+                # The execution is over: its subprocesses go, the session process gets SIGINT.
+                pid = int(request["pid"])
+                if pid in self.sessions:
+                    _kill_tree(pid, include_root=False)
+                    _signal(pid, signal.SIGINT)
             elif op == "kill":
                 self.kill(request)
                 self.emit({"id": request["id"], "ok": True})
@@ -103,6 +110,7 @@ class Zygote:
 
     def fork(self, request: dict) -> int:
         request["readable"] = self.readable
+        request["work_root"] = self.work_root
         pid = os.fork()
         if pid == 0:
             code = 1
@@ -362,6 +370,7 @@ def main(argv=None) -> None:
     parser.add_argument("--no-landlock", action="store_true")
     parser.add_argument("--no-seccomp", action="store_true")
     parser.add_argument("--readable", action="append", default=[])
+    parser.add_argument("--work-root", required=True)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     isolation.set_subreaper()
@@ -373,7 +382,7 @@ def main(argv=None) -> None:
     readable.append(matplotlib.get_cachedir())
     gc.collect()
     gc.freeze()
-    Zygote(protections, readable).run()
+    Zygote(protections, readable, args.work_root).run()
 
 
 if __name__ == "__main__":

@@ -229,6 +229,10 @@ public final class SandboxServer implements AutoCloseable {
     return meterRegistry;
   }
 
+  SessionRegistry registry() {
+    return registry;
+  }
+
   /** Blocks until the server has shut down (the CLI's main thread waits here). */
   public void awaitTermination() throws InterruptedException {
     server.awaitTermination();

@@ -27,7 +27,7 @@ import java.util.function.Consumer;
 
 /** One open session: a forked runtime process, its channel and its working directory. */
 final class Session {
-  private static final int SIGINT = 2;
+  private static final long DISK_CHECK_MILLIS = 500;
 
   final String id;
   final String label;
@@ -120,7 +120,7 @@ final class Session {
           timer.schedule(
               () -> {
                 interrupted.set(true);
-                zygote.signal(pid, SIGINT);
+                zygote.interrupt(pid);
               },
               timeout.toNanos(),
               TimeUnit.NANOSECONDS);
@@ -132,6 +132,17 @@ final class Session {
               },
               timeout.plus(config.interruptGrace()).toNanos(),
               TimeUnit.NANOSECONDS);
+      // Files written during a long execution count too, not only what is left at its end.
+      ScheduledFuture<?> diskWatch =
+          timer.scheduleWithFixedDelay(
+              () -> {
+                if (diskUsage() > config.diskQuotaBytes()) {
+                  end(KillReason.DISK_QUOTA);
+                }
+              },
+              DISK_CHECK_MILLIS,
+              DISK_CHECK_MILLIS,
+              TimeUnit.MILLISECONDS);
       Frames.Message reply;
       try {
         Frames.send(connection.channel(), request, List.of());
@@ -139,12 +150,17 @@ final class Session {
       } catch (IOException e) {
         interrupt.cancel(false);
         kill.cancel(false);
+        diskWatch.cancel(false);
         return died(started, timeoutKill.get(), timeout, e);
       }
       interrupt.cancel(false);
       kill.cancel(false);
+      diskWatch.cancel(false);
       if (timeoutKill.get()) {
         return died(started, true, timeout, null);
+      }
+      if (ended.get()) {
+        return died(started, false, timeout, null);
       }
       ExecuteResponse.Builder response = fromReply(reply);
       if (interrupted.get() || reply.header().path("status").asText().equals("interrupted")) {
@@ -218,6 +234,12 @@ final class Session {
               + " ms: the code ignored the interrupt for "
               + config.interruptGrace().toMillis()
               + " ms and the session was killed";
+    } else if (endReason == KillReason.DISK_QUOTA) {
+      reason = endReason;
+      error =
+          "disk quota exceeded: the working directory outgrew "
+              + config.diskQuotaBytes()
+              + " bytes; the session was closed";
     } else if (endReason != null) {
       reason = endReason;
       error = "the session was ended while executing (" + endReason.label + ")";

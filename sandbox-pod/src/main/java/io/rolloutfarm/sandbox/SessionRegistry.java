@@ -80,7 +80,18 @@ final class SessionRegistry {
   private final boolean uidPerSession;
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
   private final Map<Long, Session> byPid = new ConcurrentHashMap<>();
-  private final Set<String> ended = ConcurrentHashMap.newKeySet();
+
+  /** Recently ended ids, so that late calls get a precise answer; bounded. */
+  private final Set<String> ended =
+      java.util.Collections.newSetFromMap(
+          java.util.Collections.synchronizedMap(
+              new java.util.LinkedHashMap<>(1024, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                  return size() > 100_000;
+                }
+              }));
+
   private final BitSet slots;
   private final AtomicLong executions = new AtomicLong();
   private final SecureRandom random = new SecureRandom();
@@ -105,6 +116,17 @@ final class SessionRegistry {
 
   void metrics(SandboxMetrics metrics) {
     this.metrics = metrics;
+  }
+
+  /** The process id of an open session (tests, benchmarks), or -1. */
+  long pidOf(String sessionId) {
+    Session s = sessions.get(sessionId);
+    return s == null ? -1 : s.pid;
+  }
+
+  /** Process ids of every open session. */
+  List<Long> pids() {
+    return sessions.values().stream().map(s -> s.pid).toList();
   }
 
   int open() {
@@ -149,7 +171,10 @@ final class SessionRegistry {
     Long pid = null;
     ControlSocket.Connection connection = null;
     try {
-      Files.createDirectory(workdir);
+      Files.createDirectory(
+          workdir,
+          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
       String token = HexFormat.of().formatHex(randomBytes(24));
       var connected = control.expect(token);
       ObjectNode fork = Frames.JSON.createObjectNode();

@@ -54,7 +54,14 @@ final class Zygote implements AutoCloseable {
   static Zygote start(
       SandboxConfig config, Duration timeout, Consumer<Exit> onExit, Runnable onDeath)
       throws IOException {
-    List<String> argv = new ArrayList<>(List.of(config.python(), "-m", "rolloutfarm_sandbox"));
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                config.python(),
+                "-m",
+                "rolloutfarm_sandbox",
+                "--work-root",
+                config.workRoot().toAbsolutePath().toString()));
     if (!config.landlock()) {
       argv.add("--no-landlock");
     }
@@ -68,6 +75,8 @@ final class Zygote implements AutoCloseable {
     pb.environment()
         .put("MPLCONFIGDIR", config.workRoot().resolve("matplotlib").toAbsolutePath().toString());
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+    // Not the server's working directory: nothing of it should be reachable from sessions.
+    pb.directory(new java.io.File("/"));
     Process process = pb.start();
     Zygote zygote = new Zygote(process, onExit, onDeath);
     try {
@@ -109,14 +118,17 @@ final class Zygote implements AutoCloseable {
     return call("fork", request).thenApply(r -> r.path("pid").asLong());
   }
 
-  /** Sends a signal to a live session process (no reply). */
-  void signal(long pid, int signal) {
+  /**
+   * Interrupts a session's execution (no reply): its subprocesses are killed and the session
+   * process gets SIGINT, which raises KeyboardInterrupt in the running code.
+   */
+  void interrupt(long pid) {
     ObjectNode request = Frames.JSON.createObjectNode();
-    request.put("op", "signal").put("pid", pid).put("sig", signal);
+    request.put("op", "interrupt").put("pid", pid);
     try {
       write(request);
     } catch (IOException e) {
-      LOG.fine("signal " + signal + " to " + pid + " not sent: " + e);
+      LOG.fine("interrupt of " + pid + " not sent: " + e);
     }
   }
 

@@ -115,6 +115,10 @@ public final class SandboxBenchCommand implements Callable<Integer> {
             "-",
             "report")
         .note(
+            "(a) server-side share of the round trip (p50): "
+                + ms(r.execServerP50Ms())
+                + "; the rest is gRPC over loopback and the client.")
+        .note(
             "CPU-ms/exec counts the whole JVM (server and the benchmark's own gRPC client) plus"
                 + " the session processes; "
                 + r.throughputExecs()

@@ -37,7 +37,7 @@ final class Session {
   final Path workdir;
   private final ControlSocket.Connection connection;
   private final SandboxConfig config;
-  private final Zygote zygote;
+  private final java.util.function.Supplier<Zygote> zygote;
   private final ScheduledExecutorService timer;
   private final Consumer<Session> onEnded;
   private final ReentrantLock lock = new ReentrantLock();
@@ -57,7 +57,7 @@ final class Session {
       Path workdir,
       ControlSocket.Connection connection,
       SandboxConfig config,
-      Zygote zygote,
+      java.util.function.Supplier<Zygote> zygote,
       ScheduledExecutorService timer,
       Consumer<Session> onEnded) {
     this.id = id;
@@ -120,7 +120,7 @@ final class Session {
           timer.schedule(
               () -> {
                 interrupted.set(true);
-                zygote.interrupt(pid);
+                zygote.get().interrupt(pid);
               },
               timeout.toNanos(),
               TimeUnit.NANOSECONDS);
@@ -320,9 +320,12 @@ final class Session {
       return cleaned;
     }
     endReason = reason;
+
     connection.closeQuietly();
     zygote
+        .get()
         .kill(pid, uid, workdir.toString())
+        .orTimeout(30, TimeUnit.SECONDS)
         .whenComplete(
             (ok, failure) -> {
               if (failure != null) {

@@ -38,6 +38,13 @@ public final class SandboxCommand implements Callable<Integer> {
   int capacity;
 
   @Option(
+      names = "--warm-sessions",
+      defaultValue = "2",
+      description =
+          "Runtimes kept forked and locked down ahead of OpenSession (default: ${DEFAULT-VALUE}).")
+  int warmSessions;
+
+  @Option(
       names = "--metrics-port",
       defaultValue = "-1",
       description = "Serve Prometheus metrics at /metrics on this port (default: off).")
@@ -164,6 +171,7 @@ public final class SandboxCommand implements Callable<Integer> {
               .withPort(port)
               .withMetricsPort(metricsPort)
               .withCapacity(capacity)
+              .withWarmSessions(warmSessions)
               .withDefaultExecTimeout(Duration.ofMillis(execTimeoutMs))
               .withMaxExecTimeout(Duration.ofMillis(maxExecTimeoutMs))
               .withInterruptGrace(Duration.ofMillis(interruptGraceMs))

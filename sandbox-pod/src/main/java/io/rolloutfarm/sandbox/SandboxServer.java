@@ -43,6 +43,9 @@ public final class SandboxServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(SandboxServer.class.getName());
   private static final Duration RUNTIME_START_TIMEOUT = Duration.ofSeconds(120);
 
+  /** Resolution of execution timeouts. */
+  private static final long WATCH_MILLIS = 20;
+
   private final SandboxConfig config;
   private final Server server;
   private final HealthStatusManager health;
@@ -171,6 +174,8 @@ public final class SandboxServer implements AutoCloseable {
         b.metricsEndpoint =
             new MetricsEndpoint(b.meterRegistry, config.bindAddress(), config.metricsPort());
       }
+      b.timer.scheduleWithFixedDelay(
+          b.registry::watchExecutions, WATCH_MILLIS, WATCH_MILLIS, TimeUnit.MILLISECONDS);
       long reapEvery = Math.max(200, Math.min(30_000, config.idleTtl().toMillis() / 4));
       b.timer.scheduleWithFixedDelay(
           b.registry::reapIdle, reapEvery, reapEvery, TimeUnit.MILLISECONDS);

@@ -243,7 +243,6 @@ final class SessionRegistry {
               c,
               config,
               this::zygote,
-              timer,
               this::ended);
       sessions.put(p.id(), session);
       byPid.put(p.pid(), session);
@@ -575,6 +574,16 @@ final class SessionRegistry {
     }
     for (Session s : List.copyOf(sessions.values())) {
       s.end(KillReason.DIED);
+    }
+  }
+
+  /** Enforces the deadlines and quotas of running executions. */
+  void watchExecutions() {
+    long now = System.nanoTime();
+    for (Session s : sessions.values()) {
+      if (s.isBusy()) {
+        s.watch(now);
+      }
     }
   }
 

@@ -152,7 +152,7 @@ public record SandboxConfig(
         true,
         true,
         true,
-        20000);
+        100000);
   }
 
   /** {@code $HOME/sandboxes} when HOME is writable (the pod's emptyDir), else a temp folder. */

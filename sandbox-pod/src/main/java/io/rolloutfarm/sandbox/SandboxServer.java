@@ -161,6 +161,8 @@ public final class SandboxServer implements AutoCloseable {
               .executor(
                   Executors.newCachedThreadPool(
                       Thread.ofPlatform().daemon().name("sandbox-call-", 0).factory()))
+              // Media arrive in one message of a few MB: a window that takes it in one go.
+              .flowControlWindow(16 << 20)
               .maxInboundMessageSize(
                   (int) Math.min(Integer.MAX_VALUE, config.maxMediaBytes() + (1 << 20)))
               .addService(new SandboxGrpcService(b.registry, b.metrics))

@@ -43,7 +43,7 @@ final class SandboxTestSupport implements AutoCloseable {
     return SandboxConfig.defaults()
         .withCapacity(8)
         .withWorkRoot(workRoot(name))
-        .withFirstSessionUid(40000);
+        .withFirstSessionUid(400000);
   }
 
   SandboxServiceBlockingStub stub() {

@@ -149,6 +149,25 @@ public final class SandboxCommand implements Callable<Integer> {
       description = "Pixels per returned image (default: ${DEFAULT-VALUE}).")
   long maxImagePixels;
 
+  @Option(
+      names = "--max-input-pixels",
+      defaultValue = "50000000",
+      description = "Pixels per input image (default: ${DEFAULT-VALUE}).")
+  long maxInputPixels;
+
+  @Option(
+      names = "--max-media-mb",
+      defaultValue = "128",
+      description = "Encoded media per OpenSession, MiB (default: ${DEFAULT-VALUE}).")
+  long maxMediaMb;
+
+  @Option(
+      names = "--open-timeout-ms",
+      defaultValue = "30000",
+      description =
+          "Limit on starting a session and decoding its media (default: ${DEFAULT-VALUE}).")
+  long openTimeoutMs;
+
   @Option(names = "--no-landlock", description = "Do not restrict sessions with Landlock.")
   boolean noLandlock;
 
@@ -187,6 +206,9 @@ public final class SandboxCommand implements Callable<Integer> {
               .withMaxStderrChars(maxOutputChars)
               .withMaxImages(maxImages)
               .withMaxImagePixels(maxImagePixels)
+              .withMaxInputPixels(maxInputPixels)
+              .withMaxMediaBytes(maxMediaMb * MIB)
+              .withOpenTimeout(Duration.ofMillis(openTimeoutMs))
               .withLandlock(!noLandlock)
               .withSeccomp(!noSeccomp)
               .withUidPerSession(!sharedUid);

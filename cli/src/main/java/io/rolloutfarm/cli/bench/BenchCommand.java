@@ -9,7 +9,11 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks: tables of measured figures with same-run baselines; --json FILE.",
-    subcommands = {RolloutBenchCommand.class, LearnerBenchCommand.class})
+    subcommands = {
+      RolloutBenchCommand.class,
+      LearnerBenchCommand.class,
+      SandboxBenchCommand.class
+    })
 public final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 

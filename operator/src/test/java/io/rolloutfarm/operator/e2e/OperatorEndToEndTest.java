@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import io.rolloutfarm.api.v1alpha1.ConditionTypes;
@@ -33,6 +34,11 @@ import io.rolloutfarm.proto.v1.RunPhase;
 import io.rolloutfarm.proto.v1.SandboxStats;
 import jakarta.inject.Inject;
 import java.io.IOException;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -74,6 +80,15 @@ class OperatorEndToEndTest {
   @Inject FakeSandboxStats sandboxStats;
   @Inject FakeWorkerQueues workerQueues;
   @Inject Operator operator;
+
+  @TestHTTPResource("/q/health/ready")
+  URL healthReady;
+
+  @TestHTTPResource("/q/health/live")
+  URL healthLive;
+
+  @TestHTTPResource("/q/metrics")
+  URL metrics;
 
   /** The CRDs from crds/, so that the mock server serves status as a subresource. */
   @BeforeEach
@@ -458,6 +473,23 @@ class OperatorEndToEndTest {
     // Converged: later passes keep the size.
     await().pollDelay(Duration.ofSeconds(2)).atMost(PATIENCE).until(() -> true);
     assertThat(get(Deployment.class, ns, "busy").getSpec().getReplicas()).isEqualTo(4);
+  }
+
+  @Test
+  @Order(7)
+  void healthAndMetricsEndpointsServeTheChartsProbesAndScrapes() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> ready =
+        http.send(HttpRequest.newBuilder(healthReady.toURI()).build(), BodyHandlers.ofString());
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(ready.body()).contains("\"status\": \"UP\"");
+    HttpResponse<String> live =
+        http.send(HttpRequest.newBuilder(healthLive.toURI()).build(), BodyHandlers.ofString());
+    assertThat(live.statusCode()).isEqualTo(200);
+    HttpResponse<String> scrape =
+        http.send(HttpRequest.newBuilder(metrics.toURI()).build(), BodyHandlers.ofString());
+    assertThat(scrape.statusCode()).isEqualTo(200);
+    assertThat(scrape.body()).contains("operator_sdk_").contains("jvm_memory_used_bytes");
   }
 
   @Test

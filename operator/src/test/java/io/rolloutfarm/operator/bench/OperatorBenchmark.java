@@ -56,6 +56,7 @@ import org.junit.jupiter.api.Test;
 @Tag("bench")
 class OperatorBenchmark {
   private static final int SINGLE_RUNS = Integer.getInteger("bench.single", 10);
+  private static final int WARMUP = 5;
   private static final int BURST = Integer.getInteger("bench.burst", 100);
   private static final long STEADY_SECONDS = Long.getLong("bench.steady-seconds", 5);
 
@@ -86,20 +87,20 @@ class OperatorBenchmark {
     // 1. apply → all children, one run at a time, against a direct-create baseline.
     List<Double> operatorMs = new ArrayList<>();
     List<Double> directMs = new ArrayList<>();
-    for (int i = 0; i < SINGLE_RUNS + 1; i++) {
+    for (int i = 0; i < WARMUP + SINGLE_RUNS; i++) {
       String ns = "bench-single-" + i;
       long t0 = System.nanoTime();
       client.resource(newRun("run", ns)).create();
       waitForChildren(ns, CHILDREN);
-      if (i > 0) { // the first pass warms up the JIT and the informers
+      if (i >= WARMUP) { // the first ones warm up the JIT and the informers
         operatorMs.add((System.nanoTime() - t0) / 1e6);
       }
     }
     // The baseline runs with the operator stopped, so that nothing else creates the objects.
     operator.stop();
-    for (int i = 0; i < SINGLE_RUNS + 1; i++) {
+    for (int i = 0; i < WARMUP + SINGLE_RUNS; i++) {
       double direct = createDirectly("bench-direct-" + i);
-      if (i > 0) {
+      if (i >= WARMUP) {
         directMs.add(direct);
       }
     }
@@ -318,15 +319,21 @@ class OperatorBenchmark {
       reconciliation.reconcile(run);
       all.add(run);
     }
+    // Warm the JIT up as the running operator is by then (thousands of passes).
+    for (int round = 0; round < 30; round++) {
+      for (TrainingRun run : all) {
+        reconciliation.reconcile(run);
+      }
+    }
     List<Double> rates = new ArrayList<>();
-    for (int round = 0; round < 7; round++) {
+    for (int round = 0; round < 5; round++) {
       long t0 = System.nanoTime();
       for (TrainingRun run : all) {
         reconciliation.reconcile(run);
       }
       rates.add(all.size() / ((System.nanoTime() - t0) / 1e9));
     }
-    return median(rates.subList(2, rates.size()));
+    return median(rates);
   }
 
   private static double median(List<Double> values) {

@@ -464,6 +464,7 @@ class OperatorEndToEndTest {
               // the load (75 %) is inside the 10 % band around the target, so it stays there.
               assertThat(get(Deployment.class, ns, "busy").getSpec().getReplicas()).isEqualTo(4);
               SandboxPool live = get(SandboxPool.class, ns, "busy");
+              assertThat(live.getStatus()).isNotNull();
               assertThat(live.getStatus().busySessions).isEqualTo(4);
               assertThat(live.getStatus().desiredReplicas).isEqualTo(4);
               assertThat(live.getStatus().selector).contains("rolloutfarm.io/sandbox-pool=busy");
@@ -523,7 +524,11 @@ class OperatorEndToEndTest {
         .create();
     await()
         .atMost(PATIENCE)
-        .until(() -> get(TrainingRun.class, ns, "steady").getStatus().step == 2L);
+        .until(
+            () -> {
+              TrainingRun run = get(TrainingRun.class, ns, "steady");
+              return run.getStatus() != null && Long.valueOf(2).equals(run.getStatus().step);
+            });
 
     // Settled: a few status polls later nothing has been written.
     Map<String, String> settled = versions(ns);
@@ -612,7 +617,8 @@ class OperatorEndToEndTest {
 
   private static Condition condition(TrainingRun run, String type) {
     assertThat(run.getStatus()).as("status of " + run.getMetadata().getName()).isNotNull();
-    return Conditions.find(run.getStatus().conditions, type).orElseThrow();
+    return Conditions.find(run.getStatus().conditions, type)
+        .orElseThrow(() -> new AssertionError("no condition " + type));
   }
 
   private static String status(TrainingRun run, String type) {

@@ -31,6 +31,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: operator
 {{- end -}}
 
+{{/* Label that marks the operator's own pods; the operator lets sandbox pods admit them. */}}
+{{- define "rollout-farm.operatorPodLabelKey" -}}
+rolloutfarm.io/operator
+{{- end -}}
+
 {{/* ServiceAccount of the operator. */}}
 {{- define "rollout-farm.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
@@ -48,34 +53,36 @@ app.kubernetes.io/component: operator
 {{- printf "%s/%s:%s" $root.Values.images.registry $repo (default $root.Chart.AppVersion $root.Values.images.tag) -}}
 {{- end -}}
 
-{{/* Rules the operator needs on the farm's own resources and on what it creates. Used by the
-ClusterRole (all namespaces) and by each namespaced Role (watchNamespaces). */}}
+{{/* Rules the operator needs, exactly the verbs it uses: informers (list, watch) on the farm's
+resources and the workloads it owns, get/create/update/delete on the children it applies, list on
+pods (learner health, sandbox endpoints), status patches and Events. Used by the ClusterRole (all
+namespaces) and by each namespaced Role (watchNamespaces). */}}
 {{- define "rollout-farm.operatorRules" -}}
 - apiGroups: ["rolloutfarm.io"]
-  resources: ["trainingruns", "sandboxpools"]
-  verbs: ["get", "list", "watch", "patch", "update"]
-- apiGroups: ["rolloutfarm.io"]
-  resources: ["trainingruns/status", "sandboxpools/status", "sandboxpools/scale"]
-  verbs: ["get", "patch", "update"]
+  resources: ["trainingruns"]
+  verbs: ["get", "list", "watch", "update", "patch"]
 - apiGroups: ["rolloutfarm.io"]
   resources: ["sandboxpools"]
-  verbs: ["create", "delete"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["rolloutfarm.io"]
+  resources: ["trainingruns/status", "sandboxpools/status"]
+  verbs: ["update", "patch"]
 - apiGroups: ["apps"]
   resources: ["statefulsets", "deployments"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "update", "delete"]
 - apiGroups: [""]
   resources: ["services", "configmaps"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
-- apiGroups: [""]
-  resources: ["pods"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "create", "update", "delete"]
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: ["get", "create", "update", "delete"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["networkpolicies"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
-- apiGroups: ["", "events.k8s.io"]
+  verbs: ["get", "create", "update", "delete"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list"]
+- apiGroups: [""]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- end -}}

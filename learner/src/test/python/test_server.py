@@ -119,3 +119,42 @@ def test_bad_command_line_exits_with_a_message():
     r = subprocess.run([sys.executable, "-m", "rolloutfarm_engine", "--model", "/no/such/dir"],
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 2 and "/no/such/dir" in r.stderr
+
+
+def _gone(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return any(line.split()[:2] == ["State:", "Z"] for line in f)  # exited, not yet reaped
+    except FileNotFoundError:
+        return True
+
+
+def test_engine_started_with_exit_with_parent_stops_when_its_starter_is_killed():
+    import signal
+    import time
+
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(ENGINE_SRC))
+    env.setdefault("ROLLOUTFARM_DESCRIPTOR_SET", rolloutfarm_pb.descriptor_set_path())
+    engine_cmd = " ".join([sys.executable, "-m", "rolloutfarm_engine", "--listen", "127.0.0.1:0",
+                           "--model", "'builtin:" + json.dumps(TINY) + "'", "--device", "cpu", "--threads", "1",
+                           "--exit-with-parent"])
+    # A shell stands in for the learner: it starts the engine, reports its pid, and is then killed.
+    starter = subprocess.Popen(["/bin/sh", "-c", f"{engine_cmd} & echo PID $!; wait"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    engine_pid = None
+    try:
+        engine_pid = int(starter.stdout.readline().split()[1])
+        assert starter.stdout.readline().startswith("ENGINE_PORT ")
+        assert not _gone(engine_pid)
+        starter.send_signal(signal.SIGKILL)
+        starter.wait(timeout=10)
+        for _ in range(300):
+            if _gone(engine_pid):
+                break
+            time.sleep(0.1)
+        assert _gone(engine_pid), "the engine outlived the process that started it"
+    finally:
+        if engine_pid is not None and not _gone(engine_pid):
+            os.kill(engine_pid, signal.SIGKILL)
+        if starter.poll() is None:
+            starter.kill()

@@ -26,6 +26,9 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=0, help="seed for initial weights, shuffling and unseeded sampling")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch; 0 = every core")
+    p.add_argument("--exit-with-parent", action="store_true",
+                   help="stop when the process that started the engine exits (the learner passes this, so that a "
+                        "killed learner leaves no engine behind holding memory or a GPU)")
     p.add_argument("--micro-batch-tokens", type=int, default=8192,
                    help="padded positions per forward/backward chunk in training (memory bound)")
     return p.parse_args(argv)
@@ -46,7 +49,16 @@ def build_engine(args):
     return engine
 
 
+def _watch_parent(parent, done):
+    """Sets done once the engine has been re-parented, i.e. its starter exited (even by SIGKILL)."""
+    while not done.wait(1.0):
+        if os.getppid() != parent:
+            print(f"engine: the process that started it (pid {parent}) exited; stopping", file=sys.stderr, flush=True)
+            done.set()
+
+
 def main(argv=None):
+    parent = os.getppid()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     _ensure_proto_on_path()
     from .errors import EngineError
@@ -65,6 +77,8 @@ def main(argv=None):
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
+    if args.exit_with_parent:
+        threading.Thread(target=_watch_parent, args=(parent, done), name="parent-watch", daemon=True).start()
     done.wait()
     server.stop(grace=5).wait()
     return 0

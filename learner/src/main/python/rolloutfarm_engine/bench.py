@@ -3,8 +3,11 @@
     python3 -m rolloutfarm_engine.bench [--model builtin[:JSON]] [--device auto] [--json]
 
 Prints a table of medians over --repeats runs (after one warm-up), or with --json one JSON
-object with train_tokens_per_s, sample_tokens_per_s, device and, on CUDA, mfu. The
-learner's `./farm bench learner` calls this."""
+object with train_tokens_per_s, sample_tokens_per_s, device and, on CUDA, mfu. The same run
+measures a baseline for sampling: the same requests generated one at a time
+(sample_unbatched_tokens_per_s), which is what serving without dynamic batching would get, and
+the same batch without a KV cache (sample_no_cache_tokens_per_s).
+The learner's `./farm bench learner` calls this."""
 
 import argparse
 import io
@@ -54,7 +57,7 @@ def _sync(engine):
         torch.cuda.synchronize()
 
 
-def measure(engine, batch, prompt_len, new_tokens, train_len, repeats):
+def measure(engine, batch, prompt_len, new_tokens, train_len, repeats, unbatched_items=4, no_cache_tokens=4):
     from .engine import SampleRequestItem, TrainSeq
 
     b = engine.backend
@@ -75,6 +78,39 @@ def measure(engine, batch, prompt_len, new_tokens, train_len, repeats):
         _sync(engine)
         return sum(len(o.token_ids) for o in outs) / (time.perf_counter() - t0)
 
+    def sample_unbatched_once():
+        # Baseline: the first few requests, each in its own engine call (no dynamic batching).
+        _sync(engine)
+        t0 = time.perf_counter()
+        tokens = 0
+        for item in items[:max(1, min(unbatched_items, batch))]:
+            outs, _ = engine.sample([item])
+            tokens += len(outs[0].token_ids)
+        _sync(engine)
+        return tokens / (time.perf_counter() - t0)
+
+    def sample_no_cache_once():
+        # Baseline: the same batch without a KV cache, every token a forward pass over the whole
+        # context so far. Fewer tokens (no_cache_tokens), which flatters the baseline: its cost
+        # per token grows with the length generated.
+        steps = max(1, min(no_cache_tokens, new_tokens))
+        seqs = [list(prompt) for _ in range(batch)]
+        imgs = engine._decode_images("bench", images) * batch if images else []
+        stacked = torch.stack(imgs).to(b.device) if imgs else None
+        gen = torch.Generator(device=b.device)
+        gen.manual_seed(1)
+        _sync(engine)
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            for _ in range(steps):
+                logits, _ = b.prefill(seqs, stacked)
+                probs = torch.softmax(logits.float(), -1)
+                nxt = torch.multinomial(probs, 1, generator=gen)[:, 0].tolist()
+                for seq, t in zip(seqs, nxt):
+                    seq.append(t)
+        _sync(engine)
+        return batch * steps / (time.perf_counter() - t0)
+
     ids = (bos + image_ids + tk.encode(text))[:train_len]
     half = len(ids) // 2
     seq = TrainSeq(ids, [0] * half + [1] * (len(ids) - half), images, [0.0] * half + [-5.0] * (len(ids) - half), 1.0)
@@ -91,9 +127,13 @@ def measure(engine, batch, prompt_len, new_tokens, train_len, repeats):
 
     sample_once(), train_once()  # warm-up (allocator, kernels)
     sample = statistics.median(sample_once() for _ in range(repeats))
+    unbatched = statistics.median(sample_unbatched_once() for _ in range(repeats))
+    no_cache = statistics.median(sample_no_cache_once() for _ in range(repeats))
     train = statistics.median(train_once() for _ in range(repeats))
     positions = b.expanded_length(ids)
-    out = {"train_tokens_per_s": train, "sample_tokens_per_s": sample}
+    out = {"train_tokens_per_s": train, "sample_tokens_per_s": sample,
+           "sample_unbatched_tokens_per_s": unbatched, "sample_no_cache_tokens_per_s": no_cache,
+           "no_cache_tokens": max(1, min(no_cache_tokens, new_tokens))}
     out["train_positions_per_s"] = train * positions / len(ids)
     if b.device.type == "cuda":
         name = torch.cuda.get_device_name(b.device)
@@ -117,6 +157,10 @@ def main(argv=None):
     p.add_argument("--new-tokens", type=int, default=64)
     p.add_argument("--train-tokens", type=int, default=384, help="tokens per training sequence (half are loss tokens)")
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--unbatched-items", type=int, default=4,
+                   help="requests generated one at a time for the unbatched sampling baseline")
+    p.add_argument("--no-cache-tokens", type=int, default=4,
+                   help="tokens generated per request by the no-KV-cache sampling baseline")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = p.parse_args(argv)
@@ -125,17 +169,21 @@ def main(argv=None):
 
     engine = build_engine(argparse.Namespace(model=args.model, device=args.device, threads=args.threads,
                                              seed=args.seed, micro_batch_tokens=1 << 20))
-    res = measure(engine, args.batch, args.prompt_tokens, args.new_tokens, args.train_tokens, args.repeats)
+    res = measure(engine, args.batch, args.prompt_tokens, args.new_tokens, args.train_tokens, args.repeats,
+                  args.unbatched_items, args.no_cache_tokens)
     info = engine.info()
     res.update({"model": info["model_name"], "parameter_count": info["parameter_count"], "dtype": info["dtype"],
-                "threads": torch.get_num_threads(), "batch": args.batch, "torch_version": torch.__version__})
+                "threads": torch.get_num_threads(), "batch": args.batch, "torch_version": torch.__version__,
+                "repeats": args.repeats, "prompt_tokens": args.prompt_tokens, "new_tokens": args.new_tokens,
+                "train_tokens": args.train_tokens})
     if args.json:
         print(json.dumps(res))
         return 0
     print(f"engine bench: {res['model']} ({res['parameter_count']:,} parameters, {res['dtype']}) on {res['device']}, "
           f"{res['threads']} threads, batch {args.batch}, medians of {args.repeats}")
     print(f"{'figure':<28}{'value':>14}")
-    for key in ("train_tokens_per_s", "train_positions_per_s", "sample_tokens_per_s", "train_tflops", "mfu"):
+    for key in ("train_tokens_per_s", "train_positions_per_s", "sample_tokens_per_s", "sample_unbatched_tokens_per_s",
+                "sample_no_cache_tokens_per_s", "train_tflops", "mfu"):
         if res.get(key) is not None:
             v = res[key]
             print(f"{key:<28}{(f'{v:.2%}' if key == 'mfu' else f'{v:,.1f}'):>14}")

@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       io.rolloutfarm.cli.worker.WorkerCommand.class,
       io.rolloutfarm.cli.worker.RolloutCommand.class,
+      io.rolloutfarm.cli.learner.LearnerCommand.class,
+      io.rolloutfarm.cli.learner.StatusCommand.class,
       io.rolloutfarm.cli.bench.BenchCommand.class,
       ValidateCommand.class
     },

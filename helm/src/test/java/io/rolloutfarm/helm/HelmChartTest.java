@@ -16,9 +16,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -27,29 +30,42 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class HelmChartTest {
 
-  /** Every kind the operator reads or writes, with the verbs it uses. */
+  /** A kind the operator reads or writes, with exactly the verbs it uses. */
   record Permission(String group, String resource, List<String> verbs) {}
 
-  static final List<String> CRUD =
-      List.of("get", "list", "watch", "create", "update", "patch", "delete");
+  static final List<String> APPLIED = List.of("get", "create", "update", "delete");
 
+  /**
+   * What the operator does, read from its code: informers (list, watch) on the two resources and
+   * the workloads it owns; get/create/update/delete through its child applier and cleanup;
+   * finalizers on the primaries (update, patch); status merge patches; Events; listing pods.
+   */
   static final List<Permission> OPERATOR_NEEDS =
       List.of(
-          new Permission("rolloutfarm.io", "trainingruns", List.of("get", "list", "watch")),
           new Permission(
-              "rolloutfarm.io", "trainingruns/status", List.of("get", "patch", "update")),
-          new Permission("rolloutfarm.io", "sandboxpools", List.of("get", "list", "watch")),
+              "rolloutfarm.io", "trainingruns", List.of("get", "list", "watch", "update", "patch")),
           new Permission(
-              "rolloutfarm.io", "sandboxpools/status", List.of("get", "patch", "update")),
-          new Permission("rolloutfarm.io", "sandboxpools/scale", List.of("get", "patch", "update")),
-          new Permission("apps", "statefulsets", CRUD),
-          new Permission("apps", "deployments", CRUD),
-          new Permission("", "services", CRUD),
-          new Permission("", "configmaps", CRUD),
-          new Permission("policy", "poddisruptionbudgets", CRUD),
-          new Permission("networking.k8s.io", "networkpolicies", CRUD),
-          new Permission("", "pods", List.of("get", "list", "watch")),
-          new Permission("", "events", List.of("create", "patch")));
+              "rolloutfarm.io",
+              "sandboxpools",
+              List.of("get", "list", "watch", "create", "update", "patch", "delete")),
+          new Permission("rolloutfarm.io", "trainingruns/status", List.of("update", "patch")),
+          new Permission("rolloutfarm.io", "sandboxpools/status", List.of("update", "patch")),
+          new Permission(
+              "apps",
+              "statefulsets",
+              List.of("get", "list", "watch", "create", "update", "delete")),
+          new Permission(
+              "apps", "deployments", List.of("get", "list", "watch", "create", "update", "delete")),
+          new Permission("", "services", APPLIED),
+          new Permission("", "configmaps", APPLIED),
+          new Permission("policy", "poddisruptionbudgets", APPLIED),
+          new Permission("networking.k8s.io", "networkpolicies", APPLIED),
+          new Permission("", "pods", List.of("list")),
+          new Permission("", "events", List.of("create")));
+
+  /** Fabric8's leader elector: read the Lease, create it once, renew it. */
+  static final List<Permission> LEADER_ELECTION_NEEDS =
+      List.of(new Permission("coordination.k8s.io", "leases", List.of("get", "create", "update")));
 
   @ParameterizedTest
   @ValueSource(strings = {"", "all-features.yaml", "watch-namespaces.yaml"})
@@ -109,23 +125,29 @@ class HelmChartTest {
   }
 
   @Test
-  void clusterRoleCoversEveryKindTheOperatorUses() throws Exception {
+  void clusterRoleGrantsExactlyWhatTheOperatorUses() throws Exception {
     List<HasMetadata> objects = render("");
     ClusterRole role = single(objects, ClusterRole.class);
-    assertCovers(role.getRules(), OPERATOR_NEEDS);
+    assertThat(grants(role.getRules())).isEqualTo(grants(OPERATOR_NEEDS));
     assertThat(objects)
         .noneMatch(
             o -> o instanceof Role r && !r.getMetadata().getName().endsWith("-leader-election"));
-    Role leader =
-        objects.stream()
-            .filter(Role.class::isInstance)
-            .map(Role.class::cast)
-            .findFirst()
-            .orElseThrow();
-    assertCovers(
-        leader.getRules(),
-        List.of(
-            new Permission("coordination.k8s.io", "leases", List.of("get", "create", "update"))));
+    Role leader = single(objects, Role.class);
+    assertThat(leader.getMetadata().getNamespace()).isEqualTo("farm-system");
+    assertThat(grants(leader.getRules())).isEqualTo(grants(LEADER_ELECTION_NEEDS));
+  }
+
+  @Test
+  void operatorNeedsNameEveryKindTheOperatorCodeTouches() throws Exception {
+    Set<String> needed =
+        OPERATOR_NEEDS.stream()
+            .map(p -> p.group() + "/" + p.resource())
+            .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> used = OperatorSources.resourceKindsUsed();
+    assertThat(used)
+        .as("Kubernetes kinds the operator's code refers to")
+        .contains("rolloutfarm.io/trainingruns", "apps/statefulsets", "/pods");
+    assertThat(needed).containsAll(used);
   }
 
   @Test
@@ -141,7 +163,7 @@ class HelmChartTest {
     assertThat(roles)
         .extracting(r -> r.getMetadata().getNamespace())
         .containsExactlyInAnyOrder("team-a", "team-b");
-    roles.forEach(r -> assertCovers(r.getRules(), OPERATOR_NEEDS));
+    roles.forEach(r -> assertThat(grants(r.getRules())).isEqualTo(grants(OPERATOR_NEEDS)));
     Deployment operator = single(objects, Deployment.class);
     assertThat(env(operator, "QUARKUS_OPERATOR_SDK_NAMESPACES")).isEqualTo("team-a,team-b");
   }
@@ -152,6 +174,8 @@ class HelmChartTest {
     assertThat(defaults).noneMatch(DaemonSet.class::isInstance);
     assertThat(defaults).noneMatch(o -> o.getKind().equals("RuntimeClass"));
     assertThat(defaults).noneMatch(o -> o.getKind().equals("ServiceMonitor"));
+    assertThat(defaults).noneMatch(o -> o.getKind().equals("PodMonitor"));
+    assertThat(defaults).noneMatch(o -> o.getKind().equals("Namespace"));
 
     List<HasMetadata> all = render("all-features.yaml");
     DaemonSet plugin = single(all, DaemonSet.class);
@@ -185,11 +209,11 @@ class HelmChartTest {
     Deployment d = single(render("all-features.yaml"), Deployment.class);
     Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
     assertThat(c.getImage()).isEqualTo("registry.example.com/farm/rolloutfarm-operator:1.2.3");
-    assertThat(env(d, "ROLLOUTFARM_IMAGES_LEARNER"))
+    assertThat(env(d, "ROLLOUTFARM_OPERATOR_IMAGES_LEARNER"))
         .isEqualTo("registry.example.com/farm/rolloutfarm-learner:1.2.3");
-    assertThat(env(d, "ROLLOUTFARM_IMAGES_WORKER"))
+    assertThat(env(d, "ROLLOUTFARM_OPERATOR_IMAGES_WORKER"))
         .isEqualTo("registry.example.com/farm/rolloutfarm-worker:1.2.3");
-    assertThat(env(d, "ROLLOUTFARM_IMAGES_SANDBOX"))
+    assertThat(env(d, "ROLLOUTFARM_OPERATOR_IMAGES_SANDBOX"))
         .isEqualTo("registry.example.com/farm/rolloutfarm-sandbox:1.2.3");
     assertThat(env(d, "ROLLOUTFARM_LEADER_ELECTION_ENABLED")).isEqualTo("true");
     assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/q/health/live");
@@ -253,20 +277,27 @@ class HelmChartTest {
     return Optional.empty();
   }
 
-  private static void assertCovers(List<PolicyRule> rules, List<Permission> needs) {
-    for (Permission need : needs) {
-      for (String verb : need.verbs()) {
-        boolean granted =
-            rules.stream()
-                .anyMatch(
-                    r ->
-                        r.getApiGroups().contains(need.group())
-                            && r.getResources().contains(need.resource())
-                            && (r.getVerbs().contains(verb) || r.getVerbs().contains("*")));
-        assertThat(granted)
-            .as("RBAC grants %s on %s/%s", verb, need.group(), need.resource())
-            .isTrue();
+  /** Every (group, resource, verb) a set of rules grants; wildcards are not expanded. */
+  private static Set<String> grants(List<PolicyRule> rules) {
+    Set<String> out = new TreeSet<>();
+    for (PolicyRule r : rules) {
+      assertThat(r.getResourceNames()).as("rules name no single objects").isNullOrEmpty();
+      for (String g : r.getApiGroups()) {
+        for (String res : r.getResources()) {
+          for (String v : r.getVerbs()) {
+            out.add(g + "/" + res + ":" + v);
+          }
+        }
       }
     }
+    return out;
+  }
+
+  private static Set<String> grants(Collection<Permission> needs) {
+    Set<String> out = new TreeSet<>();
+    for (Permission p : needs) {
+      p.verbs().forEach(v -> out.add(p.group() + "/" + p.resource() + ":" + v));
+    }
+    return out;
   }
 }

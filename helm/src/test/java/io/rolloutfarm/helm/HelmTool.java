@@ -58,8 +58,17 @@ final class HelmTool {
     return run(cmd, CHART.getParent());
   }
 
-  /** {@code helm template} of the chart with value files; fails the test on a non-zero exit. */
+  /** {@code helm template} of the chart with value files from src/test/resources. */
   static String template(String... valueFiles) throws IOException, InterruptedException {
+    Path[] paths = new Path[valueFiles.length];
+    for (int i = 0; i < valueFiles.length; i++) {
+      paths[i] = Path.of("src/test/resources", valueFiles[i]).toAbsolutePath();
+    }
+    return templateWithFiles(paths);
+  }
+
+  /** {@code helm template} of the chart with value files; fails the test on a non-zero exit. */
+  static String templateWithFiles(Path... valueFiles) throws IOException, InterruptedException {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -71,9 +80,9 @@ final class HelmTool {
                 "--include-crds",
                 "--kube-version",
                 "1.29.0"));
-    for (String f : valueFiles) {
+    for (Path f : valueFiles) {
       args.add("--values");
-      args.add(Path.of("src/test/resources", f).toAbsolutePath().toString());
+      args.add(f.toString());
     }
     Result r = helm(args.toArray(String[]::new));
     if (r.exitCode() != 0) {

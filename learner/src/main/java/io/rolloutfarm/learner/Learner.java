@@ -114,6 +114,7 @@ public final class Learner implements AutoCloseable {
   private volatile int warmupStepsDone;
   private volatile long lastCheckpointStep = -1;
   private volatile boolean closing;
+  private boolean closed;
   private long restoredTrajectoriesAccepted;
 
   private Learner(RunFile runFile, Path workDir, LearnerOptions options) throws IOException {
@@ -443,7 +444,7 @@ public final class Learner implements AutoCloseable {
   }
 
   /** Writes a checkpoint of the current state; the engine reloads it after a crash. */
-  private void checkpoint() throws IOException {
+  private Path checkpoint() throws IOException {
     DispatcherState d = dispatcher.snapshot();
     Map<String, Double> last = new LinkedHashMap<>(latestMetrics);
     LearnerState state =
@@ -474,6 +475,7 @@ public final class Learner implements AutoCloseable {
     engine.setLastCheckpoint(ck.engineDirectory());
     lastCheckpointStep = ck.step();
     LOG.info("checkpoint " + ck.directory());
+    return ck.directory();
   }
 
   private void publish(StepMetrics m) {
@@ -615,9 +617,58 @@ public final class Learner implements AutoCloseable {
     }
   }
 
+  /**
+   * Graceful stop (SIGTERM): lets the step in progress finish, stops serving so that nothing more
+   * is accepted, writes a checkpoint holding everything accepted so far, then closes. A run that
+   * already completed or failed is closed without a new checkpoint.
+   *
+   * @return the checkpoint written, if one was
+   */
+  public synchronized Optional<Path> checkpointAndClose() throws IOException {
+    if (closed) {
+      return Optional.empty();
+    }
+    stopTraining();
+    stopServing();
+    Optional<Path> written = Optional.empty();
+    try {
+      boolean resumable =
+          dispatcher != null
+              && phase != RunPhase.RUN_PHASE_COMPLETE
+              && phase != RunPhase.RUN_PHASE_FAILED;
+      if (resumable) {
+        written = Optional.of(checkpoint());
+      }
+    } finally {
+      close();
+    }
+    return written;
+  }
+
   /** Stops serving and training (without a final checkpoint) and stops the engine. */
   @Override
   public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    stopTraining();
+    stopServing();
+    if (sweeper != null) {
+      sweeper.shutdownNow();
+    }
+    if (batcher != null) {
+      batcher.close();
+    }
+    if (engine != null) {
+      engine.close();
+    }
+    metrics.close();
+    done.countDown();
+  }
+
+  /** Wakes the run thread and waits for it to leave its step, so that the state is consistent. */
+  private void stopTraining() {
     closing = true;
     if (dispatcher != null) {
       dispatcher.stop();
@@ -632,7 +683,11 @@ public final class Learner implements AutoCloseable {
         runThread.interrupt();
       }
     }
-    if (server != null) {
+  }
+
+  /** Stops the gRPC server, letting calls in flight (trajectory submissions) finish first. */
+  private void stopServing() {
+    if (server != null && !server.isShutdown()) {
       server.shutdown();
       try {
         if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -643,16 +698,5 @@ public final class Learner implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    if (sweeper != null) {
-      sweeper.shutdownNow();
-    }
-    if (batcher != null) {
-      batcher.close();
-    }
-    if (engine != null) {
-      engine.close();
-    }
-    metrics.close();
-    done.countDown();
   }
 }

@@ -167,6 +167,8 @@ class LearnerTest {
       assertThat(learner.checkpointDirectory().resolve("step-00000000")).doesNotExist(); // keep 2
       assertThat(learner.prometheusMetrics())
           .contains("rolloutfarm_learner_step 3.0")
+          .contains("rolloutfarm_learner_trajectories_accepted 36.0")
+          .contains("rolloutfarm_learner_engine_healthy 1.0")
           .contains("name=\"reward_mean\"");
 
       // Status is what GetRunStatus serves.
@@ -245,6 +247,81 @@ class LearnerTest {
     resumed.addAll(second.current().trainRequests);
     // Control-plane tolerance is zero: the same batches, advantages and learning rates, bit for
     // bit.
+    assertThat(resumed).isEqualTo(expected);
+  }
+
+  @Test
+  void aGracefulStopCheckpointsEverythingAcceptedAndTheRunContinuesUnchanged() throws Exception {
+    Path a = dir.resolve("a");
+    RunFiles.dataset(a, 5);
+    InProcessEngineLauncher whole = new InProcessEngineLauncher();
+    try (Learner learner =
+        Learner.create(RunFiles.write(a, 4, ALGORITHM, ""), a.resolve("work"), options(whole))) {
+      List<ScriptedWorker> ws = workers(learner.start().grpc(), 2);
+      try {
+        assertThat(learner.awaitCompletion(Duration.ofSeconds(60))).isTrue();
+      } finally {
+        closeAll(ws);
+      }
+    }
+    List<TrainStepRequest> expected = whole.current().trainRequests;
+
+    // Stopped (as on SIGTERM) once step 3 has accepted work that no checkpoint holds yet.
+    Path b = dir.resolve("b");
+    RunFiles.dataset(b, 5);
+    RunFile runB = RunFiles.write(b, 4, ALGORITHM, "");
+    InProcessEngineLauncher first = new InProcessEngineLauncher();
+    long acceptedAtStop;
+    long stepAtStop;
+    Path written;
+    try (Learner learner = Learner.create(runB, b.resolve("work"), options(first))) {
+      ScriptedWorker w = new ScriptedWorker("w", learner.start().grpc(), REWARD);
+      try {
+        for (int i = 0; i < 30_000 && learner.status().getTrajectoriesAccepted() <= 2 * 12; i++) {
+          Thread.sleep(2);
+        }
+      } finally {
+        w.close();
+      }
+      written = learner.checkpointAndClose().orElseThrow();
+      acceptedAtStop = learner.status().getTrajectoriesAccepted();
+      stepAtStop = learner.status().getStep();
+      assertThat(learner.checkpointAndClose()).isEmpty(); // already stopped
+    }
+    assertThat(acceptedAtStop).isGreaterThan(2 * 12);
+    var state =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readValue(
+                written.resolve("learner-state.json").toFile(),
+                io.rolloutfarm.learner.checkpoint.LearnerState.class);
+    assertThat(state.step()).isEqualTo(stepAtStop);
+    assertThat(state.trajectoriesAccepted()).isEqualTo(acceptedAtStop);
+    // Every accepted trajectory is either trained on (12 per step) or held in the checkpoint.
+    long held =
+        java.util.stream.Stream.concat(
+                state.openGroups().stream(), state.completedGroups().stream())
+            .flatMap(g -> g.trajectories().stream())
+            .filter(java.util.Objects::nonNull)
+            .count();
+    assertThat(held).isEqualTo(acceptedAtStop - 12 * stepAtStop);
+    assertThat(written.resolve("engine/version.txt")).exists();
+
+    InProcessEngineLauncher second = new InProcessEngineLauncher();
+    try (Learner learner = Learner.create(runB, b.resolve("work"), options(second))) {
+      List<ScriptedWorker> ws = workers(learner.start().grpc(), 2);
+      assertThat(learner.status().getTrajectoriesAccepted()).isEqualTo(acceptedAtStop);
+      try {
+        assertThat(learner.awaitCompletion(Duration.ofSeconds(60))).isTrue();
+      } finally {
+        closeAll(ws);
+      }
+      assertThat(learner.status().getStep()).isEqualTo(4);
+      // Nothing was generated twice: 4 steps x 3 groups x 4 rollouts in all.
+      assertThat(learner.status().getTrajectoriesAccepted()).isEqualTo(4 * 12);
+    }
+    List<TrainStepRequest> resumed =
+        new ArrayList<>(first.current().trainRequests.subList(0, (int) stepAtStop));
+    resumed.addAll(second.current().trainRequests);
     assertThat(resumed).isEqualTo(expected);
   }
 

@@ -189,9 +189,13 @@ public final class RolloutWorker implements AutoCloseable {
 
   private void work(Active a) {
     metrics.started();
-    Trajectory trajectory = null;
+    boolean recorded = false;
     try {
-      trajectory = loop.run(a.lease.getTask());
+      Trajectory trajectory = loop.run(a.lease.getTask());
+      // Recorded before submitting: the learner's ack can finish the run before this thread
+      // gets past submit(), and a finished run must count every trajectory it was sent.
+      metrics.finished(trajectory);
+      recorded = true;
       if (!closed && active.containsKey(a.lease.getLeaseId())) {
         a.submitted = true;
         stream.submit(
@@ -209,7 +213,9 @@ public final class RolloutWorker implements AutoCloseable {
       release(List.of(a.lease.getLeaseId()), "worker error: " + e);
     } finally {
       a.thread = null;
-      metrics.finished(trajectory);
+      if (!recorded) {
+        metrics.finished(null);
+      }
       slots.release();
     }
   }

@@ -24,8 +24,8 @@ import java.util.logging.Logger;
 
 /**
  * Starts the PyTorch engine as {@code python3 -m rolloutfarm_engine --listen 127.0.0.1:0 --model M
- * --seed N --device D --threads T}, waits for its {@code ENGINE_PORT <port>} line and connects. The
- * engine's further output goes to {@code logFile}.
+ * --seed N --device D --exit-with-parent --threads T}, waits for its {@code ENGINE_PORT <port>}
+ * line and connects. The engine's further output goes to {@code logFile}.
  */
 public final class PythonEngineLauncher implements EngineLauncher {
   private static final Logger LOG = Logger.getLogger(PythonEngineLauncher.class.getName());
@@ -56,6 +56,8 @@ public final class PythonEngineLauncher implements EngineLauncher {
       argv.add(Long.toString(seed));
       argv.add("--device");
       argv.add(device);
+      // A learner killed without its shutdown (SIGKILL, OOM) must not leave the engine running.
+      argv.add("--exit-with-parent");
       if (threads > 0) {
         argv.add("--threads");
         argv.add(Integer.toString(threads));

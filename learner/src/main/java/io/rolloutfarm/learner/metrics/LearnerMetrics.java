@@ -5,6 +5,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -30,6 +34,7 @@ public final class LearnerMetrics implements StepListener, AutoCloseable {
   private final AtomicLong policyVersion = new AtomicLong();
   private final Timer sampleBatch;
   private HttpServer http;
+  private JvmGcMetrics gc;
 
   /** A settable double for gauges. */
   private static final class AtomicDouble {
@@ -63,8 +68,10 @@ public final class LearnerMetrics implements StepListener, AutoCloseable {
 
   /** Registers a gauge read on every scrape (active leases, engine health, ...). */
   public void gauge(String name, String description, Supplier<Number> value) {
+    // Strong reference: Micrometer holds gauge state weakly, and nothing else keeps the supplier.
     Gauge.builder(name, value, v -> v.get().doubleValue())
         .description(description)
+        .strongReference(true)
         .register(registry);
   }
 
@@ -108,6 +115,12 @@ public final class LearnerMetrics implements StepListener, AutoCloseable {
 
   /** Serves {@code /metrics} on {@code port} (0 picks a free one); returns the bound port. */
   public int serve(String host, int port) throws IOException {
+    // A served learner is a process of its own: its JVM's memory, threads, GC and CPU matter.
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    gc = new JvmGcMetrics();
+    gc.bindTo(registry);
     http = HttpServer.create(new InetSocketAddress(host, port), 0);
     http.createContext(
         "/metrics",
@@ -128,6 +141,9 @@ public final class LearnerMetrics implements StepListener, AutoCloseable {
   public void close() {
     if (http != null) {
       http.stop(0);
+    }
+    if (gc != null) {
+      gc.close();
     }
     registry.close();
   }

@@ -12,7 +12,12 @@ import io.rolloutfarm.proto.v1.Trajectory;
 import io.rolloutfarm.proto.v1.Turn;
 import io.rolloutfarm.proto.v1.VideoInfo;
 import io.rolloutfarm.worker.WorkerMetrics;
+import io.rolloutfarm.worker.agent.InfraFailure.PolicyFailure;
 import io.rolloutfarm.worker.policy.ByteTokenizer;
+import io.rolloutfarm.worker.policy.Generation;
+import io.rolloutfarm.worker.policy.Policy;
+import io.rolloutfarm.worker.policy.PolicyFacts;
+import io.rolloutfarm.worker.policy.Sampling;
 import io.rolloutfarm.worker.policy.ScriptedPolicy;
 import io.rolloutfarm.worker.sandbox.GrpcSandboxes;
 import io.rolloutfarm.worker.testing.FakeSandbox;
@@ -22,6 +27,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -335,5 +341,83 @@ class AgentLoopTest {
     assertThat(t.getFailureMessage()).contains("has 1 responses; turn 2 needs another");
     // Not retryable: the script would run out again.
     assertThat(t.getAttempt()).isZero();
+  }
+
+  /** A scripted policy whose server fails transiently on its first {@code failures} calls. */
+  private static final class FlakyPolicy implements Policy {
+    private final ScriptedPolicy script;
+    private final AtomicInteger failuresLeft;
+
+    FlakyPolicy(int failures, String... responses) {
+      this.script = new ScriptedPolicy(List.of(responses), "flaky");
+      this.failuresLeft = new AtomicInteger(failures);
+    }
+
+    @Override
+    public PolicyFacts facts() {
+      return script.facts();
+    }
+
+    @Override
+    public int[] tokenize(String text) {
+      return script.tokenize(text);
+    }
+
+    @Override
+    public Generation generate(Context context, Sampling sampling, String requestId)
+        throws PolicyFailure {
+      if (failuresLeft.getAndDecrement() > 0) {
+        throw new PolicyFailure("policy server unavailable", null, true);
+      }
+      return script.generate(context, sampling, requestId);
+    }
+
+    @Override
+    public String describe() {
+      return "flaky";
+    }
+  }
+
+  private Trajectory runWith(Policy policy, Task task) {
+    try (GrpcSandboxes sandboxes =
+        GrpcSandboxes.ofChannels(
+            new LinkedHashMap<>(Map.of("a", server.channel)),
+            GrpcSandboxes.Deadlines.defaults(),
+            0)) {
+      return new AgentLoop(policy, sandboxes, settings, metrics).run(task);
+    }
+  }
+
+  private double retries(String kind) {
+    return metrics.registry().get("rollout.infra.retries").tag("kind", kind).counter().count();
+  }
+
+  @Test
+  void aTransientPolicyFailureIsRetriedAndTheTrajectoryCompletes() {
+    Trajectory t =
+        runWith(
+            new FlakyPolicy(1, code("print('1')"), "<answer>\\boxed{1}</answer>"),
+            Tasks.imageTask("t", "1", "exact"));
+    assertThat(t.getEndReason()).isEqualTo(EndReason.END_REASON_DONE);
+    assertThat(t.getAttempt()).isEqualTo(1);
+    assertThat(t.getReward().getTotal()).isEqualTo(1.1);
+    assertThat(retries("policy")).isEqualTo(1.0);
+    assertThat(retries("sandbox")).isZero();
+    assertTokenLayout(t);
+  }
+
+  @Test
+  void policyFailuresBeyondTheRetryBudgetEndUnscored() {
+    Trajectory t =
+        runWith(
+            new FlakyPolicy(Integer.MAX_VALUE, code("print('1')")),
+            Tasks.imageTask("t", "1", "exact"));
+    assertThat(t.getEndReason()).isEqualTo(EndReason.END_REASON_POLICY_FAILURE);
+    assertThat(t.hasReward()).isFalse();
+    assertThat(t.getAttempt()).isEqualTo(AgentSettings.DEFAULT_INFRA_RETRIES);
+    assertThat(t.getFailureMessage()).contains("policy server unavailable");
+    assertThat(retries("policy")).isEqualTo(AgentSettings.DEFAULT_INFRA_RETRIES);
+    // No sandbox session is left open by the failed attempts.
+    assertThat(sandbox.closed).hasSize(sandbox.opened.get());
   }
 }

@@ -26,8 +26,22 @@ import io.rolloutfarm.api.v1alpha1.ConditionTypes;
 import io.rolloutfarm.api.v1alpha1.RunFile;
 import io.rolloutfarm.api.v1alpha1.SandboxPool;
 import io.rolloutfarm.api.v1alpha1.TrainingRun;
+import io.rolloutfarm.autoscaler.ScalingEvaluator;
 import io.rolloutfarm.operator.Labels;
+import io.rolloutfarm.operator.OperatorSettings;
+import io.rolloutfarm.operator.children.PoolDependents;
+import io.rolloutfarm.operator.children.RunDependents;
+import io.rolloutfarm.operator.kube.ClusterClient;
+import io.rolloutfarm.operator.kube.EventRecorder;
+import io.rolloutfarm.operator.kube.Fabric8ClusterClient;
+import io.rolloutfarm.operator.kube.KubernetesEventRecorder;
+import io.rolloutfarm.operator.pool.PoolReconciliation;
+import io.rolloutfarm.operator.pool.SandboxPoolController;
+import io.rolloutfarm.operator.run.RunReconciliation;
+import io.rolloutfarm.operator.run.TrainingRunController;
 import io.rolloutfarm.operator.status.Conditions;
+import io.rolloutfarm.operator.status.KubernetesStatusWriter;
+import io.rolloutfarm.operator.status.StatusWriter;
 import io.rolloutfarm.operator.testing.Fixtures;
 import io.rolloutfarm.operator.testing.TestingLearnerStatusClient;
 import io.rolloutfarm.proto.v1.RunPhase;
@@ -41,6 +55,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -80,6 +95,7 @@ class OperatorEndToEndTest {
   @Inject FakeSandboxStats sandboxStats;
   @Inject FakeWorkerQueues workerQueues;
   @Inject Operator operator;
+  @Inject OperatorSettings settings;
 
   @TestHTTPResource("/q/health/ready")
   URL healthReady;
@@ -530,27 +546,70 @@ class OperatorEndToEndTest {
               return run.getStatus() != null && Long.valueOf(2).equals(run.getStatus().step);
             });
 
-    // Settled: a few status polls later nothing has been written.
-    Map<String, String> settled = versions(ns);
-    await()
-        .pollDelay(Duration.ofSeconds(3))
-        .atMost(PATIENCE)
-        .until(() -> versions(ns).equals(settled));
+    // Settled: two snapshots a few status polls apart agree.
+    Map<String, String> settled = settledVersions(ns);
 
+    // A restart: the running operator stops, and a new one starts with nothing in memory (fresh
+    // caches, reconciliation state and autoscaling history), as a new operator process would.
     operator.stop();
     int learnerCalls = learner.calls.getOrDefault("steady", 0);
     int workerCalls = workerQueues.calls.getOrDefault("steady-worker-0", 0);
-    operator.start();
-    // The new instance has reconciled the run (learner status read) and its pool (worker queue
-    // read) at start, and the run once more on its next status poll.
-    await()
-        .atMost(PATIENCE)
-        .until(
-            () ->
-                learner.calls.getOrDefault("steady", 0) > learnerCalls + 1
-                    && workerQueues.calls.getOrDefault("steady-worker-0", 0) > workerCalls);
+    Operator restarted = freshOperator();
+    try {
+      restarted.start();
+      // Its start-up pass reconciles the run (learner status read) and its pool (worker queue
+      // read), as it does for every resource it finds.
+      await()
+          .atMost(PATIENCE)
+          .untilAsserted(
+              () -> {
+                assertThat(learner.calls.getOrDefault("steady", 0))
+                    .as("learner status reads")
+                    .isGreaterThan(learnerCalls);
+                assertThat(workerQueues.calls.getOrDefault("steady-worker-0", 0))
+                    .as("worker queue reads")
+                    .isGreaterThan(workerCalls);
+              });
+      assertThat(versions(ns)).isEqualTo(settled);
+    } finally {
+      restarted.stop();
+    }
+  }
 
-    assertThat(versions(ns)).isEqualTo(settled);
+  /** The operator as the application wires it, built anew on the same client and fakes. */
+  private Operator freshOperator() {
+    Clock clock = Clock.systemUTC();
+    ClusterClient cluster = new Fabric8ClusterClient(client);
+    EventRecorder events = new KubernetesEventRecorder(client, clock);
+    StatusWriter statusWriter = new KubernetesStatusWriter(client);
+    Operator fresh =
+        new Operator(
+            o ->
+                o.withKubernetesClient(client)
+                    .withCloseClientOnStop(false)
+                    .withUseSSAToPatchPrimaryResource(false));
+    fresh.register(
+        new TrainingRunController(
+            new RunReconciliation(
+                cluster,
+                new RunDependents(settings),
+                learner,
+                events,
+                statusWriter,
+                settings,
+                clock)));
+    fresh.register(
+        new SandboxPoolController(
+            new PoolReconciliation(
+                cluster,
+                new PoolDependents(settings),
+                sandboxStats,
+                workerQueues,
+                new ScalingEvaluator(clock),
+                events,
+                statusWriter,
+                clock)));
+    return fresh;
   }
 
   // --- helpers ------------------------------------------------------------------------------
@@ -601,6 +660,23 @@ class OperatorEndToEndTest {
     return client.v1().events().inNamespace(ns).list().getItems().stream()
         .map(Event::getReason)
         .toList();
+  }
+
+  /** Versions once nothing has been written for three seconds (at most {@link #PATIENCE}). */
+  private Map<String, String> settledVersions(String ns) throws InterruptedException {
+    Map<String, String> before = versions(ns);
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
+    while (true) {
+      Thread.sleep(3000);
+      Map<String, String> now = versions(ns);
+      if (now.equals(before)) {
+        return now;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("still writing after " + PATIENCE + ": " + before + " -> " + now);
+      }
+      before = now;
+    }
   }
 
   /** kind/name → resourceVersion of the run(s) and everything in the namespace they own. */

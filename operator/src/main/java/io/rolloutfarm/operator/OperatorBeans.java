@@ -1,5 +1,6 @@
 package io.rolloutfarm.operator;
 
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.quarkus.arc.DefaultBean;
 import io.rolloutfarm.autoscaler.ScalingEvaluator;
 import io.rolloutfarm.operator.children.PoolDependents;
@@ -12,6 +13,7 @@ import io.rolloutfarm.operator.pool.SandboxStatsClient;
 import io.rolloutfarm.operator.pool.WorkerQueueClient;
 import io.rolloutfarm.operator.run.RunReconciliation;
 import io.rolloutfarm.operator.status.StatusWriter;
+import jakarta.enterprise.context.Dependent;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -30,6 +32,22 @@ public class OperatorBeans {
   @DefaultBean
   Clock clock() {
     return Clock.systemUTC();
+  }
+
+  /**
+   * Read by quarkus-operator-sdk in the prod profile; null (no bean value) leaves leader election
+   * off. The Lease lives in the operator's own namespace.
+   */
+  @Produces
+  @Dependent
+  LeaderElectionConfiguration leaderElection(OperatorConfig config) {
+    if (!config.leaderElection().enabled()) {
+      return null;
+    }
+    String namespace = System.getenv("POD_NAMESPACE");
+    return namespace == null || namespace.isBlank()
+        ? new LeaderElectionConfiguration(config.leaderElection().leaseName())
+        : new LeaderElectionConfiguration(config.leaderElection().leaseName(), namespace);
   }
 
   @Produces

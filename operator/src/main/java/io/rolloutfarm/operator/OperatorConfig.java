@@ -27,6 +27,8 @@ public interface OperatorConfig {
   @WithDefault("app.kubernetes.io/name=rolloutfarm-operator")
   String operatorPodLabel();
 
+  LeaderElection leaderElection();
+
   /** Default images of the components. */
   interface Images {
     String learner();
@@ -34,6 +36,15 @@ public interface OperatorConfig {
     String worker();
 
     String sandbox();
+  }
+
+  /** One active operator among several replicas. */
+  interface LeaderElection {
+    @WithDefault("false")
+    boolean enabled();
+
+    @WithDefault("rolloutfarm-operator-lock")
+    String leaseName();
   }
 
   default OperatorSettings toSettings() {

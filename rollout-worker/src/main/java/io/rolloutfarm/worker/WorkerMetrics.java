@@ -2,6 +2,7 @@ package io.rolloutfarm.worker;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -17,8 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * [rollout_trajectories_total{end_reason}], turns and tool calls per trajectory
  * [rollout_turns_per_trajectory, rollout_tool_calls_per_trajectory], policy and sandbox latency
  * [rollout_policy_latency_seconds, rollout_sandbox_latency_seconds{op}], in-flight trajectories
- * [rollout_inflight_trajectories] and infrastructure retries [rollout_infra_retries_total{kind}].
- * Labels are low-cardinality enums only.
+ * [rollout_inflight_trajectories], infrastructure retries [rollout_infra_retries_total{kind}] and
+ * trajectories waiting for a sandbox session [rolloutfarm_worker_sandbox_pending_requests], which
+ * the operator's sandbox autoscaler reads as queued demand. Labels are low-cardinality enums only.
  */
 public final class WorkerMetrics {
   private final MeterRegistry registry;
@@ -32,6 +34,7 @@ public final class WorkerMetrics {
   private final Counter sandboxRetries;
   private final Counter policyRetries;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger sandboxPending = new AtomicInteger();
 
   public WorkerMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -71,6 +74,10 @@ public final class WorkerMetrics {
     sandboxRetries = retryCounter("sandbox");
     policyRetries = retryCounter("policy");
     registry.gauge("rollout.inflight.trajectories", inFlight);
+    Gauge.builder("rolloutfarm.worker.sandbox.pending.requests", sandboxPending, AtomicInteger::get)
+        .description(
+            "Trajectories waiting for a sandbox session (opening, or backing off a full pool)")
+        .register(registry);
   }
 
   /** Metrics into a private in-memory registry (tests, the one-shot CLI). */
@@ -118,6 +125,20 @@ public final class WorkerMetrics {
 
   public int inFlight() {
     return inFlight.get();
+  }
+
+  /** A trajectory starts waiting for a sandbox session; pair with {@link #sandboxWaitEnded}. */
+  public void sandboxWaitStarted() {
+    sandboxPending.incrementAndGet();
+  }
+
+  public void sandboxWaitEnded() {
+    sandboxPending.decrementAndGet();
+  }
+
+  /** Trajectories waiting for a sandbox session now. */
+  public int sandboxPending() {
+    return sandboxPending.get();
   }
 
   public void policy(Duration d) {

@@ -3,10 +3,14 @@ package io.rolloutfarm.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.rolloutfarm.proto.v1.Media;
 import io.rolloutfarm.worker.agent.AgentLoop;
 import io.rolloutfarm.worker.agent.AgentSettings;
+import io.rolloutfarm.worker.agent.InfraFailure.SandboxFailure;
 import io.rolloutfarm.worker.policy.ScriptedPolicy;
 import io.rolloutfarm.worker.sandbox.GrpcSandboxes;
+import io.rolloutfarm.worker.sandbox.SandboxSession;
+import io.rolloutfarm.worker.sandbox.Sandboxes;
 import io.rolloutfarm.worker.testing.FakeSandbox;
 import io.rolloutfarm.worker.testing.InProcess;
 import io.rolloutfarm.worker.testing.Tasks;
@@ -16,6 +20,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class MetricsServerTest {
@@ -57,5 +67,71 @@ class MetricsServerTest {
           .contains("rollout_inflight_trajectories 0.0")
           .contains("jvm_threads_live_threads");
     }
+  }
+
+  @Test
+  void trajectoriesWaitingForASandboxAreExportedForTheAutoscaler() throws Exception {
+    PrometheusMeterRegistry registry = MetricsServer.newRegistry();
+    WorkerMetrics metrics = new WorkerMetrics(registry);
+    CountDownLatch poolHasRoom = new CountDownLatch(1);
+    try (MetricsServer server = new MetricsServer(registry, 0);
+        InProcess sandbox = new InProcess(new FakeSandbox());
+        GrpcSandboxes grpc =
+            GrpcSandboxes.ofChannels(
+                Map.of("s", sandbox.channel), GrpcSandboxes.Deadlines.defaults(), 0)) {
+      // A pool without a free slot: open() blocks until one frees up.
+      Sandboxes full =
+          new Sandboxes() {
+            @Override
+            public SandboxSession open(List<Media> media, String label, Set<String> avoid)
+                throws SandboxFailure {
+              try {
+                poolHasRoom.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              return grpc.open(media, label, avoid);
+            }
+
+            @Override
+            public String describe() {
+              return "full";
+            }
+          };
+      AgentLoop loop =
+          new AgentLoop(
+              new ScriptedPolicy(List.of("<answer>\\boxed{1}</answer>"), "test"),
+              full,
+              AgentSettings.defaults(),
+              metrics);
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      try {
+        Future<?> first = pool.submit(() -> loop.run(Tasks.imageTask("a", "1", "exact")));
+        Future<?> second = pool.submit(() -> loop.run(Tasks.imageTask("b", "1", "exact")));
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (metrics.sandboxPending() < 2 && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+        }
+        assertThat(metrics.sandboxPending()).isEqualTo(2);
+        assertThat(scrape(server)).contains("rolloutfarm_worker_sandbox_pending_requests 2.0");
+
+        poolHasRoom.countDown();
+        first.get(10, TimeUnit.SECONDS);
+        second.get(10, TimeUnit.SECONDS);
+        assertThat(metrics.sandboxPending()).isZero();
+        assertThat(scrape(server)).contains("rolloutfarm_worker_sandbox_pending_requests 0.0");
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  private static String scrape(MetricsServer server) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 }

@@ -7,6 +7,11 @@ import picocli.CommandLine.Spec;
 /** {@code farm bench}: the benchmarks. */
 @Command(
     name = "bench",
+    footer = {
+      "",
+      "farm bench operator [--json FILE]: the operator against the Fabric8 mock API server;"
+          + " the launcher runs it on the operator module's test classpath."
+    },
     mixinStandardHelpOptions = true,
     description = "Benchmarks: tables of measured figures with same-run baselines; --json FILE.",
     subcommands = {

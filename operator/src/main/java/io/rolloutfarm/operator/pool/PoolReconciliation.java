@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One reconciliation of a {@link SandboxPool}: observe (Deployment, pods, their GetStats, the
@@ -49,6 +50,7 @@ public final class PoolReconciliation {
   private final EventRecorder events;
   private final StatusWriter statusWriter;
   private final Clock clock;
+  private final AtomicLong passes = new AtomicLong();
 
   public PoolReconciliation(
       ClusterClient cluster,
@@ -75,6 +77,7 @@ public final class PoolReconciliation {
 
   /** Reconciles and returns when to look again. */
   public Duration reconcile(SandboxPool pool) {
+    passes.incrementAndGet();
     SandboxPoolSpec spec = pool.getSpec();
     SandboxPoolStatus previous =
         pool.getStatus() == null ? new SandboxPoolStatus() : pool.getStatus();
@@ -168,6 +171,11 @@ public final class PoolReconciliation {
             .build();
     statusWriter.write(pool, status);
     return interval;
+  }
+
+  /** Reconciliations done so far (diagnostics and the operator benchmark). */
+  public long passes() {
+    return passes.get();
   }
 
   /** Forgets the pool's autoscaling history and deletes its children (ahead of the GC). */

@@ -15,6 +15,16 @@ import java.time.Duration;
 public class PrometheusWorkerQueueClient implements WorkerQueueClient {
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  private final int port;
+
+  public PrometheusWorkerQueueClient() {
+    this(OperatorSettings.METRICS_PORT);
+  }
+
+  /** Scrapes another port (tests serve metrics on a free one). */
+  PrometheusWorkerQueueClient(int port) {
+    this.port = port;
+  }
 
   @Override
   public int pendingSandboxRequests(Pod worker) {
@@ -25,8 +35,7 @@ public class PrometheusWorkerQueueClient implements WorkerQueueClient {
     try {
       HttpResponse<String> response =
           http.send(
-              HttpRequest.newBuilder(
-                      URI.create("http://" + ip + ":" + OperatorSettings.METRICS_PORT + "/metrics"))
+              HttpRequest.newBuilder(URI.create("http://" + ip + ":" + port + "/metrics"))
                   .timeout(Duration.ofSeconds(1))
                   .build(),
               HttpResponse.BodyHandlers.ofString());

@@ -22,7 +22,10 @@ import io.rolloutfarm.operator.status.StatusWriter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One reconciliation of a {@link TrainingRun}: observe → validate (inside the lifecycle decision) →
@@ -41,6 +44,8 @@ public final class RunReconciliation {
   private final StatusWriter statusWriter;
   private final OperatorSettings settings;
   private final Clock clock;
+  private final AtomicLong passes = new AtomicLong();
+  private final Map<String, Lifecycle> terminal = new ConcurrentHashMap<>();
 
   public RunReconciliation(
       ClusterClient cluster,
@@ -66,9 +71,17 @@ public final class RunReconciliation {
    * Reconciles; returns when to look again (empty for terminal runs, which only spec edits wake).
    */
   public Optional<Duration> reconcile(TrainingRun run) {
+    passes.incrementAndGet();
     Instant now = clock.instant();
     ObservedRun observed = observer.observe(run);
-    Lifecycle lifecycle = lifecycles.resolve(run, observed, now);
+    // A terminal decision is final. It is also remembered here, because the cache may still hand
+    // over the run with its status from before that decision was written.
+    Lifecycle lifecycle =
+        Optional.ofNullable(terminal.get(run.getMetadata().getUid()))
+            .orElseGet(() -> lifecycles.resolve(run, observed, now));
+    if (lifecycle.phase().terminal()) {
+      terminal.put(run.getMetadata().getUid(), lifecycle);
+    }
 
     if (lifecycle.phase() != Lifecycle.Phase.INVALID) {
       applyChildren(run, lifecycle.phase());
@@ -82,8 +95,14 @@ public final class RunReconciliation {
         : Optional.of(settings.statusPollInterval());
   }
 
+  /** Reconciliations done so far (diagnostics and the operator benchmark). */
+  public long passes() {
+    return passes.get();
+  }
+
   /** Forgets the run's connections and deletes its children (the GC would, a bit later). */
   public void cleanup(TrainingRun run) {
+    terminal.remove(run.getMetadata().getUid());
     learnerStatus.forget(run);
     String ns = run.getMetadata().getNamespace();
     if (run.getSpec() == null) {

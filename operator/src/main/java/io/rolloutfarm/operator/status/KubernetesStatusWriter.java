@@ -2,9 +2,15 @@ package io.rolloutfarm.operator.status;
 
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import jakarta.enterprise.context.ApplicationScoped;
 
-/** Patches the status subresource (JSON merge patch: the conditions list is replaced whole). */
+/**
+ * Writes the status subresource with a JSON Patch that sets {@code /status} whole: lists such as
+ * the conditions are replaced, never merged element by element, and the operator (the only writer
+ * of status) needs no resourceVersion round trip.
+ */
 @ApplicationScoped
 public class KubernetesStatusWriter extends StatusWriter {
   private final KubernetesClient client;
@@ -16,18 +22,15 @@ public class KubernetesStatusWriter extends StatusWriter {
   @Override
   @SuppressWarnings("unchecked")
   protected <S, R extends CustomResource<?, S>> void persist(R resource, S status) {
-    R copy;
-    try {
-      copy = (R) resource.getClass().getDeclaredConstructor().newInstance();
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("custom resources have a no-argument constructor", e);
-    }
-    copy.setMetadata(
-        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
-            .withName(resource.getMetadata().getName())
-            .withNamespace(resource.getMetadata().getNamespace())
-            .build());
-    copy.setStatus(status);
-    client.resource(copy).patchStatus();
+    String patch =
+        "[{\"op\":\"add\",\"path\":\"/status\",\"value\":"
+            + client.getKubernetesSerialization().asJson(status)
+            + "}]";
+    client
+        .resources((Class<R>) resource.getClass())
+        .inNamespace(resource.getMetadata().getNamespace())
+        .withName(resource.getMetadata().getName())
+        .subresource("status")
+        .patch(PatchContext.of(PatchType.JSON), patch);
   }
 }

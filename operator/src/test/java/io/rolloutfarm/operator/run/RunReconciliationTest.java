@@ -381,6 +381,65 @@ class RunReconciliationTest {
     assertThat(failed.getStatus()).isEqualTo("True");
     assertThat(failed.getReason()).isEqualTo("GpuUnschedulable");
     assertThat(failed.getMessage()).contains("Insufficient nvidia.com/gpu");
+    assertThat(events.events)
+        .anySatisfy(
+            e -> {
+              assertThat(e.reason()).isEqualTo("GpuUnschedulable");
+              assertThat(e.type())
+                  .isEqualTo(io.rolloutfarm.operator.kube.EventRecorder.Type.Warning);
+            });
+    assertThat(cluster.require(StatefulSet.class, NS, "demo-learner").getSpec().getReplicas())
+        .isZero();
+  }
+
+  @Test
+  void aFailureReportedByTheLearnerFailsTheRunWithItsMessage() {
+    TrainingRun run = Fixtures.run("demo", NS);
+    reconciliation.reconcile(run);
+    farmBecomesReady(run);
+    learner.set(
+        "demo",
+        TestingLearnerStatusClient.training(4, 0, 0.1).toBuilder()
+            .setPhase(RunPhase.RUN_PHASE_FAILED)
+            .setMessage("engine exited with code 137")
+            .build());
+    assertThat(reconciliation.reconcile(run)).isEmpty();
+    Condition failed = condition(run, ConditionTypes.FAILED);
+    assertThat(failed.getStatus()).isEqualTo("True");
+    assertThat(failed.getReason()).isEqualTo("LearnerFailed");
+    assertThat(failed.getMessage()).isEqualTo("engine exited with code 137");
+    assertThat(statusOf(run, ConditionTypes.COMPLETE)).isEqualTo("False");
+    assertThat(events.events)
+        .anySatisfy(
+            e -> {
+              assertThat(e.reason()).isEqualTo("LearnerFailed");
+              assertThat(e.type())
+                  .isEqualTo(io.rolloutfarm.operator.kube.EventRecorder.Type.Warning);
+            });
+  }
+
+  @Test
+  void aTerminalDecisionHoldsEvenWhenTheCacheStillShowsTheOlderStatus() {
+    TrainingRun run = Fixtures.run("demo", NS);
+    reconciliation.reconcile(run);
+    farmBecomesReady(run);
+    TrainingRun stale = Fixtures.run("demo", NS);
+    stale.getMetadata().setUid(run.getMetadata().getUid());
+    stale.setStatus(run.getStatus());
+    learner.set(
+        "demo",
+        TestingLearnerStatusClient.training(10, 0, 0.9).toBuilder()
+            .setPhase(RunPhase.RUN_PHASE_COMPLETE)
+            .build());
+    reconciliation.reconcile(run);
+    assertThat(statusOf(run, ConditionTypes.COMPLETE)).isEqualTo("True");
+
+    // The learner is gone, and the next pass gets the run as it was before Complete was written.
+    learner.unreachable("demo");
+    assertThat(reconciliation.reconcile(stale)).isEmpty();
+    assertThat(statusOf(stale, ConditionTypes.COMPLETE)).isEqualTo("True");
+    assertThat(cluster.require(StatefulSet.class, NS, "demo-learner").getSpec().getReplicas())
+        .isZero();
   }
 
   @Test

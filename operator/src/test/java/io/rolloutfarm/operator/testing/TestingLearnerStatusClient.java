@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public class TestingLearnerStatusClient implements LearnerStatusClient {
   private final Map<String, LearnerObservation> answers = new ConcurrentHashMap<>();
   public final Map<String, Integer> forgotten = new ConcurrentHashMap<>();
+  public final Map<String, Integer> calls = new ConcurrentHashMap<>();
 
   public void set(String run, RunStatus status) {
     answers.put(run, new LearnerObservation.Reachable(status));
@@ -23,6 +24,7 @@ public class TestingLearnerStatusClient implements LearnerStatusClient {
 
   @Override
   public LearnerObservation observe(TrainingRun run) {
+    calls.merge(run.getMetadata().getName(), 1, Integer::sum);
     return answers.getOrDefault(
         run.getMetadata().getName(), new LearnerObservation.Unreachable("connection refused"));
   }

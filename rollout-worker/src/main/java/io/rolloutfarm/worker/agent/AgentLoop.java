@@ -70,6 +70,15 @@ public final class AgentLoop {
 
   /** Runs a task to a trajectory, retrying infrastructure failures. */
   public Trajectory run(Task task) {
+    SandboxWait wait = new SandboxWait();
+    try {
+      return run(task, wait);
+    } finally {
+      wait.done();
+    }
+  }
+
+  private Trajectory run(Task task, SandboxWait wait) {
     Set<String> failedSandboxes = new HashSet<>();
     int attempt = task.getAttempt();
     for (int retry = 0; ; retry++) {
@@ -78,7 +87,7 @@ public final class AgentLoop {
       }
       Attempt current = new Attempt(task, attempt + retry);
       try {
-        return current.run(failedSandboxes);
+        return current.run(failedSandboxes, wait);
       } catch (InfraFailure failure) {
         if (failure instanceof SandboxFailure sf) {
           failedSandboxes.add(sf.endpoint());
@@ -101,6 +110,25 @@ public final class AgentLoop {
           Thread.currentThread().interrupt();
           throw new CancellationException("trajectory cancelled");
         }
+      }
+    }
+  }
+
+  /** Counts one trajectory in the worker's pending sandbox requests while it has no session. */
+  private final class SandboxWait {
+    private boolean waiting;
+
+    void begin() {
+      if (!waiting) {
+        waiting = true;
+        metrics.sandboxWaitStarted();
+      }
+    }
+
+    void done() {
+      if (waiting) {
+        waiting = false;
+        metrics.sandboxWaitEnded();
       }
     }
   }
@@ -130,9 +158,12 @@ public final class AgentLoop {
           .setFamily(task.getFamily());
     }
 
-    Trajectory run(Set<String> avoid) throws InfraFailure {
+    Trajectory run(Set<String> avoid, SandboxWait wait) throws InfraFailure {
       long t0 = System.nanoTime();
+      // A failed open keeps the trajectory waiting through the backoff until the next attempt.
+      wait.begin();
       SandboxSession session = sandboxes.open(task.getMediaList(), out.getTrajectoryId(), avoid);
+      wait.done();
       Duration openTime = Duration.ofNanos(System.nanoTime() - t0);
       metrics.sandboxOpen(openTime);
       sandboxMs += openTime.toNanos() / 1e6;

@@ -14,11 +14,7 @@ import picocli.CommandLine.Spec;
     },
     mixinStandardHelpOptions = true,
     description = "Benchmarks: tables of measured figures with same-run baselines; --json FILE.",
-    subcommands = {
-      RolloutBenchCommand.class,
-      LearnerBenchCommand.class,
-      SandboxBenchCommand.class
-    })
+    subcommands = {RolloutBenchCommand.class, LearnerBenchCommand.class, SandboxBenchCommand.class})
 public final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 

@@ -30,8 +30,8 @@ import java.util.Map;
  * the operator, which reads their load for autoscaling).
  */
 public final class PoolDependents {
-  /** UID of the image's unprivileged user. */
-  public static final long SANDBOX_UID = 65532;
+  /** UID of the unprivileged user of the sandbox image (sandbox-pod/Dockerfile). */
+  public static final long SANDBOX_UID = 10001;
 
   private final OperatorSettings settings;
 
@@ -235,7 +235,12 @@ public final class PoolDependents {
                 new NetworkPolicyPortBuilder()
                     .withProtocol("TCP")
                     .withPort(new IntOrString(OperatorSettings.GRPC_PORT))
-                    .build(),
+                    .build())
+            .endIngress()
+            // The metrics port is served by the Java server, never by session code, and
+            // Prometheus runs wherever the cluster keeps it: any peer may scrape it.
+            .addNewIngress()
+            .withPorts(
                 new NetworkPolicyPortBuilder()
                     .withProtocol("TCP")
                     .withPort(new IntOrString(OperatorSettings.METRICS_PORT))

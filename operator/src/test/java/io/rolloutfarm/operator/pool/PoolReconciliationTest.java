@@ -134,12 +134,27 @@ class PoolReconciliationTest {
     assertThat(np.getSpec().getPolicyTypes()).containsExactlyInAnyOrder("Ingress", "Egress");
     assertThat(np.getSpec().getEgress()).isNullOrEmpty();
     assertThat(np.getSpec().getIngress())
-        .hasSize(2)
+        .hasSize(3)
         .first()
         .satisfies(
             rule ->
                 assertThat(rule.getFrom().getFirst().getPodSelector().getMatchLabels())
                     .isEqualTo(Map.of(Labels.COMPONENT, Labels.WORKER, Labels.POOL, "sbx")));
+    // gRPC only from workers of the pool and the operator; metrics from any scraper.
+    for (var rule : np.getSpec().getIngress()) {
+      boolean grpc =
+          rule.getPorts().stream()
+              .anyMatch(p -> p.getPort().getIntVal() == OperatorSettings.GRPC_PORT);
+      if (grpc) {
+        assertThat(rule.getFrom()).isNotEmpty();
+      } else {
+        assertThat(rule.getFrom()).isNullOrEmpty();
+        assertThat(rule.getPorts())
+            .singleElement()
+            .satisfies(
+                p -> assertThat(p.getPort().getIntVal()).isEqualTo(OperatorSettings.METRICS_PORT));
+      }
+    }
 
     for (var child : List.of(d, svc, np)) {
       assertThat(child.getMetadata().getOwnerReferences())

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       io.rolloutfarm.cli.worker.WorkerCommand.class,
       io.rolloutfarm.cli.worker.RolloutCommand.class,
       io.rolloutfarm.cli.bench.BenchCommand.class,
+      io.rolloutfarm.cli.sandbox.SandboxCommand.class,
       ValidateCommand.class
     },
     versionProvider = FarmCommand.VersionProvider.class,

@@ -50,7 +50,7 @@ final class Frames {
       throw new IOException("session sent a header that is not a JSON object");
     }
     int count = header.path("blobs").asInt(0);
-    if (count < 0 || count > 10_000) {
+    if (count < 0 || count > 1024) {
       throw new IOException("session announced " + count + " attachments");
     }
     List<byte[]> blobs = new ArrayList<>(count);
@@ -70,10 +70,9 @@ final class Frames {
     if (length < 0 || length > MAX_FRAME) {
       throw new IOException("session sent a frame of " + length + " bytes");
     }
-    byte[] data = new byte[length];
-    try {
-      in.readFully(data);
-    } catch (EOFException e) {
+    // Grows with the bytes that actually arrive: a bogus length cannot make us allocate it.
+    byte[] data = in.readNBytes(length);
+    if (data.length != length) {
       throw new SessionGoneException("session closed its connection mid-message");
     }
     return data;

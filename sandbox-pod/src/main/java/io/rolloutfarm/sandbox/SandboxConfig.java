@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param port gRPC port; 0 picks a free one
  * @param metricsPort Prometheus {@code /metrics} port; 0 picks a free one, -1 serves none
  * @param capacity maximum concurrently open sessions
+ * @param warmSessions runtimes kept forked, connected and locked down ahead of OpenSession
  * @param workRoot folder holding the per-session working directories and the control socket
  * @param python interpreter for the runtime
  * @param defaultExecTimeout wall-clock limit of an execution that asks for none
@@ -37,13 +38,15 @@ import java.time.Duration;
  * @param landlock restrict sessions with Landlock when the kernel has it
  * @param seccomp restrict sessions' system calls with seccomp when python3-seccomp is installed
  * @param uidPerSession when running as root, give every session slot its own uid
- * @param firstSessionUid uid of slot 0 when {@code uidPerSession} applies
+ * @param firstSessionUid lowest uid sessions get when {@code uidPerSession} applies; every server
+ *     claims its own block of uids from here up (see {@link UidBlock})
  */
 public record SandboxConfig(
     String bindAddress,
     int port,
     int metricsPort,
     int capacity,
+    int warmSessions,
     Path workRoot,
     String python,
     Duration defaultExecTimeout,
@@ -81,6 +84,9 @@ public record SandboxConfig(
     }
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
+    }
+    if (warmSessions < 0) {
+      throw new IllegalArgumentException("warmSessions must not be negative, got " + warmSessions);
     }
     requirePositive("defaultExecTimeout", defaultExecTimeout);
     requirePositive("maxExecTimeout", maxExecTimeout);
@@ -122,6 +128,7 @@ public record SandboxConfig(
         0,
         -1,
         16,
+        2,
         defaultWorkRoot(),
         io.rolloutfarm.proto.PythonPaths.interpreter(),
         Duration.ofSeconds(30),
@@ -145,7 +152,7 @@ public record SandboxConfig(
         true,
         true,
         true,
-        20000);
+        100000);
   }
 
   /** {@code $HOME/sandboxes} when HOME is writable (the pod's emptyDir), else a temp folder. */
@@ -163,6 +170,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -195,6 +203,7 @@ public record SandboxConfig(
         v,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -227,6 +236,7 @@ public record SandboxConfig(
         port,
         v,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -258,6 +268,40 @@ public record SandboxConfig(
         bindAddress,
         port,
         metricsPort,
+        v,
+        warmSessions,
+        workRoot,
+        python,
+        defaultExecTimeout,
+        maxExecTimeout,
+        interruptGrace,
+        idleTtl,
+        openTimeout,
+        drainTimeout,
+        cpuSeconds,
+        memoryBytes,
+        maxProcesses,
+        maxOpenFiles,
+        maxFileBytes,
+        diskQuotaBytes,
+        maxStdoutChars,
+        maxStderrChars,
+        maxImages,
+        maxImagePixels,
+        maxInputPixels,
+        maxMediaBytes,
+        landlock,
+        seccomp,
+        uidPerSession,
+        firstSessionUid);
+  }
+
+  public SandboxConfig withWarmSessions(int v) {
+    return new SandboxConfig(
+        bindAddress,
+        port,
+        metricsPort,
+        capacity,
         v,
         workRoot,
         python,
@@ -291,6 +335,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         v,
         python,
         defaultExecTimeout,
@@ -323,6 +368,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         v,
         defaultExecTimeout,
@@ -355,6 +401,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         v,
@@ -387,6 +434,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -419,6 +467,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -451,6 +500,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -483,6 +533,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -515,6 +566,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -547,6 +599,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -579,6 +632,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -611,6 +665,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -643,6 +698,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -675,6 +731,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -707,6 +764,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -739,6 +797,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -771,6 +830,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -803,6 +863,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -835,6 +896,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -867,6 +929,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -899,6 +962,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -931,6 +995,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -963,6 +1028,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -995,6 +1061,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,
@@ -1027,6 +1094,7 @@ public record SandboxConfig(
         port,
         metricsPort,
         capacity,
+        warmSessions,
         workRoot,
         python,
         defaultExecTimeout,

@@ -43,17 +43,20 @@ public final class SandboxServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(SandboxServer.class.getName());
   private static final Duration RUNTIME_START_TIMEOUT = Duration.ofSeconds(120);
 
+  /** Resolution of execution timeouts. */
+  private static final long WATCH_MILLIS = 20;
+
   private final SandboxConfig config;
   private final Server server;
   private final HealthStatusManager health;
   private final SessionRegistry registry;
-  private final Zygote zygote;
   private final ControlSocket control;
   private final ScheduledExecutorService timer;
   private final MetricsEndpoint metricsEndpoint;
   private final PrometheusMeterRegistry meterRegistry;
   private final SandboxMetrics metrics;
   private final Protections protections;
+  private final UidBlock uids;
   private final Object closeLock = new Object();
   private boolean closed;
 
@@ -62,13 +65,13 @@ public final class SandboxServer implements AutoCloseable {
     this.server = b.server;
     this.health = b.health;
     this.registry = b.registry;
-    this.zygote = b.zygote;
     this.control = b.control;
     this.timer = b.timer;
     this.metricsEndpoint = b.metricsEndpoint;
     this.meterRegistry = b.meterRegistry;
     this.metrics = b.metrics;
     this.protections = b.protections;
+    this.uids = b.uids;
   }
 
   private static final class Builder {
@@ -83,6 +86,7 @@ public final class SandboxServer implements AutoCloseable {
     PrometheusMeterRegistry meterRegistry;
     SandboxMetrics metrics;
     Protections protections;
+    UidBlock uids;
   }
 
   /** Starts the runtime and the gRPC server; returns once both are ready. */
@@ -108,20 +112,7 @@ public final class SandboxServer implements AutoCloseable {
       b.control = new ControlSocket(socketPath, b.timer);
       opened.add(b.control);
       SessionRegistry[] registryRef = new SessionRegistry[1];
-      b.zygote =
-          Zygote.start(
-              config,
-              RUNTIME_START_TIMEOUT,
-              exit -> {
-                if (registryRef[0] != null) {
-                  registryRef[0].processExited(exit);
-                }
-              },
-              () -> {
-                if (registryRef[0] != null) {
-                  registryRef[0].runtimeDied();
-                }
-              });
+      b.zygote = startRuntime(config, registryRef);
       opened.add(b.zygote);
       JsonNode reported = b.zygote.protections();
       boolean root = reported.path("root").asBoolean();
@@ -142,15 +133,26 @@ public final class SandboxServer implements AutoCloseable {
       if (!uidPerSession) {
         Files.setPosixFilePermissions(sessionsRoot, PosixFilePermissions.fromString("rwx------"));
       }
+      Integer firstUid = null;
+      if (uidPerSession) {
+        b.uids =
+            UidBlock.claim(
+                config.firstSessionUid(),
+                config.capacity() + config.warmSessions(),
+                Path.of("/tmp", "rolloutfarm-sandbox-uids"));
+        opened.add(b.uids);
+        firstUid = b.uids.first();
+      }
       b.protections = Protections.from(reported, uidPerSession, config);
       b.registry =
-          new SessionRegistry(config, b.zygote, b.control, b.timer, sessionsRoot, uidPerSession);
+          new SessionRegistry(config, b.zygote, b.control, b.timer, sessionsRoot, firstUid);
       registryRef[0] = b.registry;
       b.meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       b.metrics =
           new SandboxMetrics(
               b.meterRegistry, config.capacity(), b.registry::open, b.registry::busy);
       b.registry.metrics(b.metrics);
+      b.registry.refillLater();
       b.health = new HealthStatusManager();
       b.server =
           NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.port()))
@@ -159,6 +161,8 @@ public final class SandboxServer implements AutoCloseable {
               .executor(
                   Executors.newCachedThreadPool(
                       Thread.ofPlatform().daemon().name("sandbox-call-", 0).factory()))
+              // Media arrive in one message of a few MB: a window that takes it in one go.
+              .flowControlWindow(16 << 20)
               .maxInboundMessageSize(
                   (int) Math.min(Integer.MAX_VALUE, config.maxMediaBytes() + (1 << 20)))
               .addService(new SandboxGrpcService(b.registry, b.metrics))
@@ -172,6 +176,8 @@ public final class SandboxServer implements AutoCloseable {
         b.metricsEndpoint =
             new MetricsEndpoint(b.meterRegistry, config.bindAddress(), config.metricsPort());
       }
+      b.timer.scheduleWithFixedDelay(
+          b.registry::watchExecutions, WATCH_MILLIS, WATCH_MILLIS, TimeUnit.MILLISECONDS);
       long reapEvery = Math.max(200, Math.min(30_000, config.idleTtl().toMillis() / 4));
       b.timer.scheduleWithFixedDelay(
           b.registry::reapIdle, reapEvery, reapEvery, TimeUnit.MILLISECONDS);
@@ -199,6 +205,43 @@ public final class SandboxServer implements AutoCloseable {
             + "; protections: "
             + b.protections.describe());
     return s;
+  }
+
+  /**
+   * Starts the fork server. Should it ever die (the kernel's OOM killer, say), its sessions are
+   * ended and a new one takes its place.
+   */
+  private static Zygote startRuntime(SandboxConfig config, SessionRegistry[] registryRef)
+      throws IOException {
+    return Zygote.start(
+        config,
+        RUNTIME_START_TIMEOUT,
+        exit -> {
+          if (registryRef[0] != null) {
+            registryRef[0].processExited(exit);
+          }
+        },
+        () -> {
+          SessionRegistry registry = registryRef[0];
+          if (registry == null) {
+            return;
+          }
+          registry.runtimeDied();
+          if (registry.isDraining()) {
+            return;
+          }
+          Thread.ofVirtual()
+              .name("sandbox-runtime-restart")
+              .start(
+                  () -> {
+                    try {
+                      registry.zygote(startRuntime(config, registryRef));
+                      LOG.warning("the sandbox runtime was restarted");
+                    } catch (IOException e) {
+                      LOG.severe("the sandbox runtime could not be restarted: " + e.getMessage());
+                    }
+                  });
+        });
   }
 
   private static Path firstUnsearchable(Path dir) throws IOException {
@@ -262,6 +305,7 @@ public final class SandboxServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    registry.dropSpares();
     registry.endAll(KillReason.SHUTDOWN);
     server.shutdown();
     try {
@@ -273,8 +317,11 @@ public final class SandboxServer implements AutoCloseable {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     }
-    zygote.close();
+    registry.zygote().close();
     control.close();
+    if (uids != null) {
+      uids.close();
+    }
     try {
       Files.deleteIfExists(control.path());
       Files.deleteIfExists(control.path().getParent());

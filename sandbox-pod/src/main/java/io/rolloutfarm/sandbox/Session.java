@@ -17,8 +17,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -27,7 +25,7 @@ import java.util.function.Consumer;
 
 /** One open session: a forked runtime process, its channel and its working directory. */
 final class Session {
-  private static final long DISK_CHECK_MILLIS = 500;
+  private static final long DISK_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
   final String id;
   final String label;
@@ -37,14 +35,21 @@ final class Session {
   final Path workdir;
   private final ControlSocket.Connection connection;
   private final SandboxConfig config;
-  private final Zygote zygote;
-  private final ScheduledExecutorService timer;
+  private final java.util.function.Supplier<Zygote> zygote;
   private final Consumer<Session> onEnded;
   private final ReentrantLock lock = new ReentrantLock();
   private final AtomicBoolean ended = new AtomicBoolean();
   private final CompletableFuture<Zygote.Exit> exit = new CompletableFuture<>();
   private final CompletableFuture<Void> cleaned = new CompletableFuture<>();
   private volatile boolean busy;
+  // Deadlines of the running execution, enforced by watch(), which the registry calls on a
+  // fixed tick: no timer task per execution on the hot path.
+  private volatile boolean watched;
+  private volatile long interruptAt;
+  private volatile long killAt;
+  private volatile long nextDiskCheck;
+  private final AtomicBoolean interrupted = new AtomicBoolean();
+  private final AtomicBoolean timeoutKilled = new AtomicBoolean();
   private volatile long lastUsedNanos = System.nanoTime();
   private volatile KillReason endReason;
 
@@ -57,8 +62,7 @@ final class Session {
       Path workdir,
       ControlSocket.Connection connection,
       SandboxConfig config,
-      Zygote zygote,
-      ScheduledExecutorService timer,
+      java.util.function.Supplier<Zygote> zygote,
       Consumer<Session> onEnded) {
     this.id = id;
     this.label = label;
@@ -69,7 +73,6 @@ final class Session {
     this.connection = connection;
     this.config = config;
     this.zygote = zygote;
-    this.timer = timer;
     this.onEnded = onEnded;
   }
 
@@ -94,6 +97,32 @@ final class Session {
     exit.complete(e);
   }
 
+  /**
+   * Enforces the running execution's limits: interrupt at the wall-clock deadline, kill after the
+   * grace period, kill when the working directory outgrows its quota (files written during a long
+   * execution count too, not only what is left at its end).
+   */
+  void watch(long now) {
+    if (!watched || ended.get()) {
+      return;
+    }
+    if (now - killAt >= 0) {
+      if (timeoutKilled.compareAndSet(false, true)) {
+        end(KillReason.TIMEOUT);
+      }
+      return;
+    }
+    if (now - interruptAt >= 0 && interrupted.compareAndSet(false, true)) {
+      zygote.get().interrupt(pid);
+    }
+    if (now - nextDiskCheck >= 0) {
+      nextDiskCheck = now + DISK_CHECK_NANOS;
+      if (diskUsage() > config.diskQuotaBytes()) {
+        end(KillReason.DISK_QUOTA);
+      }
+    }
+  }
+
   /** Completes when the process tree is gone and the working directory removed. */
   CompletableFuture<Void> cleaned() {
     return cleaned;
@@ -114,49 +143,24 @@ final class Session {
       }
       ObjectNode request = Frames.JSON.createObjectNode();
       request.put("op", "exec").put("code", code);
-      AtomicBoolean interrupted = new AtomicBoolean();
-      AtomicBoolean timeoutKill = new AtomicBoolean();
-      ScheduledFuture<?> interrupt =
-          timer.schedule(
-              () -> {
-                interrupted.set(true);
-                zygote.interrupt(pid);
-              },
-              timeout.toNanos(),
-              TimeUnit.NANOSECONDS);
-      ScheduledFuture<?> kill =
-          timer.schedule(
-              () -> {
-                timeoutKill.set(true);
-                end(KillReason.TIMEOUT);
-              },
-              timeout.plus(config.interruptGrace()).toNanos(),
-              TimeUnit.NANOSECONDS);
-      // Files written during a long execution count too, not only what is left at its end.
-      ScheduledFuture<?> diskWatch =
-          timer.scheduleWithFixedDelay(
-              () -> {
-                if (diskUsage() > config.diskQuotaBytes()) {
-                  end(KillReason.DISK_QUOTA);
-                }
-              },
-              DISK_CHECK_MILLIS,
-              DISK_CHECK_MILLIS,
-              TimeUnit.MILLISECONDS);
+      long now = System.nanoTime();
+      interrupted.set(false);
+      timeoutKilled.set(false);
+      interruptAt = now + timeout.toNanos();
+      killAt = interruptAt + config.interruptGrace().toNanos();
+      nextDiskCheck = now + DISK_CHECK_NANOS;
+      watched = true;
       Frames.Message reply;
       try {
         Frames.send(connection.channel(), request, List.of());
         reply = Frames.receive(connection.in());
       } catch (IOException e) {
-        interrupt.cancel(false);
-        kill.cancel(false);
-        diskWatch.cancel(false);
-        return died(started, timeoutKill.get(), timeout, e);
+        watched = false;
+        return died(started, timeoutKilled.get(), timeout, e);
+      } finally {
+        watched = false;
       }
-      interrupt.cancel(false);
-      kill.cancel(false);
-      diskWatch.cancel(false);
-      if (timeoutKill.get()) {
+      if (timeoutKilled.get()) {
         return died(started, true, timeout, null);
       }
       if (ended.get()) {
@@ -320,9 +324,12 @@ final class Session {
       return cleaned;
     }
     endReason = reason;
+
     connection.closeQuietly();
     zygote
+        .get()
         .kill(pid, uid, workdir.toString())
+        .orTimeout(30, TimeUnit.SECONDS)
         .whenComplete(
             (ok, failure) -> {
               if (failure != null) {

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -73,11 +74,12 @@ final class SessionRegistry {
   private static final Set<String> MIME_TYPES = Set.of("image/png", "image/jpeg", "video/mp4");
 
   private final SandboxConfig config;
-  private final Zygote zygote;
+  private volatile Zygote zygote;
   private final ControlSocket control;
   private final ScheduledExecutorService timer;
   private final Path sessionsRoot;
   private final boolean uidPerSession;
+  private final int firstUid;
   private final Map<String, Session> sessions = new ConcurrentHashMap<>();
   private final Map<Long, Session> byPid = new ConcurrentHashMap<>();
 
@@ -93,6 +95,12 @@ final class SessionRegistry {
               }));
 
   private final BitSet slots;
+  private final int slotCount;
+  private final java.util.concurrent.atomic.AtomicInteger reserved =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.ConcurrentLinkedQueue<Prepared> spares =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.ExecutorService refiller;
   private final AtomicLong executions = new AtomicLong();
   private final SecureRandom random = new SecureRandom();
   private SandboxMetrics metrics;
@@ -104,14 +112,29 @@ final class SessionRegistry {
       ControlSocket control,
       ScheduledExecutorService timer,
       Path sessionsRoot,
-      boolean uidPerSession) {
+      Integer firstUid) {
     this.config = config;
     this.zygote = zygote;
     this.control = control;
     this.timer = timer;
     this.sessionsRoot = sessionsRoot;
-    this.uidPerSession = uidPerSession;
-    this.slots = new BitSet(config.capacity());
+    this.uidPerSession = firstUid != null;
+    this.firstUid = firstUid == null ? -1 : firstUid;
+    this.slotCount = config.capacity() + config.warmSessions();
+    this.slots = new BitSet(slotCount);
+    this.refiller =
+        Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().daemon().name("sandbox-warm-sessions").factory());
+  }
+
+  Zygote zygote() {
+    return zygote;
+  }
+
+  /** A new runtime replaces one that died. */
+  void zygote(Zygote replacement) {
+    this.zygote = replacement;
+    refillLater();
   }
 
   void metrics(SandboxMetrics metrics) {
@@ -148,13 +171,22 @@ final class SessionRegistry {
         .setCapacity(config.capacity())
         .setOpenSessions(open())
         .setBusySessions(busy())
-        .setWarmRuntimes(zygote.isAlive() && !draining ? 1 : 0)
+        .setWarmRuntimes(zygote.isAlive() && !draining ? spares.size() : 0)
         .setExecutionsTotal(executions.get())
         .setDraining(draining)
         .build();
   }
 
   // --- open -------------------------------------------------------------------------------
+
+  /** A forked, connected and locked-down runtime that is not a session yet. */
+  private record Prepared(
+      String id,
+      long pid,
+      Integer uid,
+      int slot,
+      Path workdir,
+      ControlSocket.Connection connection) {}
 
   Session open(OpenSessionRequest request) {
     if (draining) {
@@ -163,13 +195,83 @@ final class SessionRegistry {
           .asRuntimeException();
     }
     validate(request.getMediaList());
-    int slot = acquireSlot();
+    reserveCapacity();
     long started = System.nanoTime();
+    long deadline = started + config.openTimeout().toNanos();
+    Prepared p = spares.poll();
+    try {
+      if (p == null) {
+        p = prepare(deadline);
+      }
+    } catch (RuntimeException e) {
+      releaseCapacity();
+      throw e;
+    } finally {
+      refillLater();
+    }
+    try {
+      ObjectNode open = Frames.JSON.createObjectNode();
+      open.put("op", "open");
+      ArrayNode items = open.putArray("media");
+      List<byte[]> blobs = new ArrayList<>();
+      for (Media m : request.getMediaList()) {
+        items.addObject().put("name", m.getName()).put("mime", m.getMimeType());
+        blobs.add(m.getData().toByteArray());
+      }
+      ControlSocket.Connection c = p.connection();
+      var guard = timer.schedule(c::closeQuietly, remaining(deadline), TimeUnit.NANOSECONDS);
+      Frames.Message reply;
+      try {
+        Frames.send(c.channel(), open, blobs);
+        reply = Frames.receive(c.in());
+      } finally {
+        guard.cancel(false);
+      }
+      if (reply.header().has("error")) {
+        String error = reply.header().path("error").asText();
+        Status status = error.startsWith("media ") ? Status.INVALID_ARGUMENT : Status.INTERNAL;
+        throw status.withDescription(error).asRuntimeException();
+      }
+      Session session =
+          new Session(
+              p.id(),
+              request.getLabel(),
+              p.pid(),
+              p.uid(),
+              p.slot(),
+              p.workdir(),
+              c,
+              config,
+              this::zygote,
+              this::ended);
+      sessions.put(p.id(), session);
+      byPid.put(p.pid(), session);
+      if (metrics != null) {
+        metrics.opened(Duration.ofNanos(System.nanoTime() - started));
+      }
+      return session;
+    } catch (StatusRuntimeException e) {
+      abandon(p);
+      releaseCapacity();
+      throw e;
+    } catch (IOException e) {
+      abandon(p);
+      releaseCapacity();
+      throw Status.INTERNAL
+          .withDescription("could not start a session: " + e.getMessage())
+          .withCause(e)
+          .asRuntimeException();
+    }
+  }
+
+  /** Forks a runtime, waits for it to connect back and lock itself down. */
+  private Prepared prepare(long deadline) {
+    int slot = acquireSlot();
     String id = HexFormat.of().formatHex(randomBytes(16));
     Path workdir = sessionsRoot.resolve(id);
-    Integer uid = uidPerSession ? config.firstSessionUid() + slot : null;
+    Integer uid = uidPerSession ? firstUid + slot : null;
+    Zygote z = zygote;
     Long pid = null;
-    ControlSocket.Connection connection = null;
     try {
       Files.createDirectory(
           workdir,
@@ -186,55 +288,15 @@ final class SessionRegistry {
         fork.put("uid", uid).put("gid", uid);
       }
       fork.set("limits", limits());
-      long deadline = System.nanoTime() + config.openTimeout().toNanos();
-      pid = zygote.fork(fork).get(remaining(deadline), TimeUnit.NANOSECONDS);
-      connection = connected.get(remaining(deadline), TimeUnit.NANOSECONDS);
-      ObjectNode open = Frames.JSON.createObjectNode();
-      open.put("op", "open");
-      ArrayNode items = open.putArray("media");
-      List<byte[]> blobs = new ArrayList<>();
-      for (Media m : request.getMediaList()) {
-        items.addObject().put("name", m.getName()).put("mime", m.getMimeType());
-        blobs.add(m.getData().toByteArray());
-      }
-      ControlSocket.Connection c = connection;
-      var guard = timer.schedule(c::closeQuietly, remaining(deadline), TimeUnit.NANOSECONDS);
-      Frames.Message reply;
+      pid = z.fork(fork).get(remaining(deadline), TimeUnit.NANOSECONDS);
       try {
-        Frames.send(c.channel(), open, blobs);
-        reply = Frames.receive(c.in());
+        return new Prepared(
+            id, pid, uid, slot, workdir, connected.get(remaining(deadline), TimeUnit.NANOSECONDS));
       } finally {
-        guard.cancel(false);
+        connected.cancel(false);
       }
-      if (reply.header().has("error")) {
-        String error = reply.header().path("error").asText();
-        Status status = error.startsWith("media ") ? Status.INVALID_ARGUMENT : Status.INTERNAL;
-        throw status.withDescription(error).asRuntimeException();
-      }
-      Session session =
-          new Session(
-              id,
-              request.getLabel(),
-              pid,
-              uid,
-              slot,
-              workdir,
-              connection,
-              config,
-              zygote,
-              timer,
-              this::ended);
-      sessions.put(id, session);
-      byPid.put(pid, session);
-      if (metrics != null) {
-        metrics.opened(Duration.ofNanos(System.nanoTime() - started));
-      }
-      return session;
-    } catch (StatusRuntimeException e) {
-      abandon(pid, uid, slot, workdir, connection);
-      throw e;
     } catch (TimeoutException e) {
-      abandon(pid, uid, slot, workdir, connection);
+      abandon(new Prepared(id, pid == null ? -1 : pid, uid, slot, workdir, null));
       throw Status.UNAVAILABLE
           .withDescription(
               "opening a session took longer than "
@@ -242,16 +304,42 @@ final class SessionRegistry {
                   + " ms; the server may be overloaded, retry")
           .asRuntimeException();
     } catch (IOException | ExecutionException e) {
-      abandon(pid, uid, slot, workdir, connection);
+      abandon(new Prepared(id, pid == null ? -1 : pid, uid, slot, workdir, null));
       Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
       throw Status.INTERNAL
           .withDescription("could not start a session: " + cause.getMessage())
           .withCause(cause)
           .asRuntimeException();
     } catch (InterruptedException e) {
-      abandon(pid, uid, slot, workdir, connection);
+      abandon(new Prepared(id, pid == null ? -1 : pid, uid, slot, workdir, null));
       Thread.currentThread().interrupt();
       throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+    }
+  }
+
+  /** Keeps {@code warmSessions} prepared runtimes ready, in the background. */
+  void refillLater() {
+    if (config.warmSessions() > 0 && !draining) {
+      refiller.execute(this::refill);
+    }
+  }
+
+  private void refill() {
+    while (!draining
+        && zygote.isAlive()
+        && spares.size() < config.warmSessions()
+        && freeSlots() > 0) {
+      try {
+        Prepared p = prepare(System.nanoTime() + config.openTimeout().toNanos());
+        if (draining) {
+          abandon(p);
+          return;
+        }
+        spares.add(p);
+      } catch (RuntimeException e) {
+        LOG.warning("could not prepare a warm session: " + e.getMessage());
+        return;
+      }
     }
   }
 
@@ -275,22 +363,21 @@ final class SessionRegistry {
     return l;
   }
 
-  private void abandon(
-      Long pid, Integer uid, int slot, Path workdir, ControlSocket.Connection connection) {
-    if (connection != null) {
-      connection.closeQuietly();
+  private void abandon(Prepared p) {
+    if (p.connection() != null) {
+      p.connection().closeQuietly();
     }
-    if (pid != null) {
+    if (p.pid() > 0) {
       zygote
-          .kill(pid, uid, workdir.toString())
+          .kill(p.pid(), p.uid(), p.workdir().toString())
           .whenComplete(
               (ok, failure) -> {
-                Session.deleteQuietly(workdir);
-                releaseSlot(slot);
+                Session.deleteQuietly(p.workdir());
+                releaseSlot(p.slot());
               });
     } else {
-      Session.deleteQuietly(workdir);
-      releaseSlot(slot);
+      Session.deleteQuietly(p.workdir());
+      releaseSlot(p.slot());
     }
   }
 
@@ -328,19 +415,39 @@ final class SessionRegistry {
     return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
   }
 
+  private void reserveCapacity() {
+    if (reserved.incrementAndGet() > config.capacity()) {
+      reserved.decrementAndGet();
+      throw Status.RESOURCE_EXHAUSTED
+          .withDescription(
+              "sandbox server is at capacity ("
+                  + config.capacity()
+                  + " sessions); close sessions or use another server")
+          .asRuntimeException();
+    }
+  }
+
+  private void releaseCapacity() {
+    reserved.decrementAndGet();
+  }
+
+  /** Slots (and with them uids) for sessions and warm runtimes. */
   private int acquireSlot() {
     synchronized (slots) {
       int slot = slots.nextClearBit(0);
-      if (slot >= config.capacity()) {
+      if (slot >= slotCount) {
         throw Status.RESOURCE_EXHAUSTED
-            .withDescription(
-                "sandbox server is at capacity ("
-                    + config.capacity()
-                    + " sessions); close sessions or use another server")
+            .withDescription("no free session slot: sessions are still being cleaned up, retry")
             .asRuntimeException();
       }
       slots.set(slot);
       return slot;
+    }
+  }
+
+  private int freeSlots() {
+    synchronized (slots) {
+      return slotCount - slots.cardinality();
     }
   }
 
@@ -422,6 +529,8 @@ final class SessionRegistry {
     byPid.remove(session.pid);
     ended.add(session.id);
     releaseSlot(session.slot);
+    releaseCapacity();
+    refillLater();
     if (metrics != null && session.endReason() != null) {
       metrics.killed(session.endReason());
     }
@@ -433,6 +542,12 @@ final class SessionRegistry {
   void processExited(Zygote.Exit exit) {
     Session session = byPid.get(exit.pid());
     if (session == null) {
+      for (Prepared p : spares) {
+        if (p.pid() == exit.pid() && spares.remove(p)) {
+          abandon(p);
+          refillLater();
+        }
+      }
       return;
     }
     session.exited(exit);
@@ -452,8 +567,23 @@ final class SessionRegistry {
 
   /** The runtime died: every session died with it. */
   void runtimeDied() {
+    for (Prepared p; (p = spares.poll()) != null; ) {
+      p.connection().closeQuietly();
+      Session.deleteQuietly(p.workdir());
+      releaseSlot(p.slot());
+    }
     for (Session s : List.copyOf(sessions.values())) {
       s.end(KillReason.DIED);
+    }
+  }
+
+  /** Enforces the deadlines and quotas of running executions. */
+  void watchExecutions() {
+    long now = System.nanoTime();
+    for (Session s : sessions.values()) {
+      if (s.isBusy()) {
+        s.watch(now);
+      }
     }
   }
 
@@ -470,6 +600,19 @@ final class SessionRegistry {
 
   void startDraining() {
     draining = true;
+  }
+
+  /** Kills the warm runtimes (shutdown). */
+  void dropSpares() {
+    refiller.shutdownNow();
+    try {
+      refiller.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (Prepared p; (p = spares.poll()) != null; ) {
+      abandon(p);
+    }
   }
 
   boolean isDraining() {

@@ -41,6 +41,7 @@ final class Zygote implements AutoCloseable {
   private final Consumer<Exit> onExit;
   private final Runnable onDeath;
   private volatile boolean closing;
+  private volatile boolean gone;
 
   private Zygote(Process process, Consumer<Exit> onExit, Runnable onDeath) {
     this.process = process;
@@ -110,7 +111,7 @@ final class Zygote implements AutoCloseable {
   }
 
   boolean isAlive() {
-    return process.isAlive();
+    return !gone && process.isAlive();
   }
 
   /** Forks a session process; completes with its pid. */
@@ -151,10 +152,17 @@ final class Zygote implements AutoCloseable {
     CompletableFuture<JsonNode> reply = new CompletableFuture<>();
     replies.put(id, reply);
     try {
+      if (gone) {
+        throw new IOException("it exited");
+      }
       write(request);
     } catch (IOException e) {
       replies.remove(id);
       reply.completeExceptionally(new IOException("sandbox runtime is gone: " + e.getMessage()));
+    }
+    if (gone && replies.remove(id) != null) {
+      // It died while the request was written: nobody will answer.
+      reply.completeExceptionally(new IOException("sandbox runtime is gone"));
     }
     return reply;
   }
@@ -204,10 +212,15 @@ final class Zygote implements AutoCloseable {
     } catch (IOException e) {
       LOG.log(Level.FINE, "sandbox runtime output closed", e);
     }
-    IOException gone = new IOException("the sandbox runtime process exited");
-    ready.completeExceptionally(gone);
-    replies.values().forEach(r -> r.completeExceptionally(gone));
-    replies.clear();
+    gone = true;
+    IOException exited = new IOException("the sandbox runtime process exited");
+    ready.completeExceptionally(exited);
+    for (Long id : List.copyOf(replies.keySet())) {
+      CompletableFuture<JsonNode> r = replies.remove(id);
+      if (r != null) {
+        r.completeExceptionally(exited);
+      }
+    }
     if (!closing) {
       LOG.severe("the sandbox runtime (pid " + process.pid() + ") died");
       onDeath.run();

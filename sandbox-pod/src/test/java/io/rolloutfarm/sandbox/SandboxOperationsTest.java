@@ -73,9 +73,28 @@ class SandboxOperationsTest {
                 assertThat(e.getStatus().getDescription()).contains("has ended");
               });
       eventually("process gone", () -> SandboxAbuseTest.gone(pid));
-      assertThat(sessionDirs(sandbox)).isZero();
+      assertThat(sessionsDir(sandbox).resolve(s)).doesNotExist();
       assertThat(sandbox.server.meterRegistry().scrape())
           .contains("sandbox_session_kills_total{reason=\"idle\"} 1.0");
+    }
+  }
+
+  @Test
+  void aDeadRuntimeIsReplacedAndItsSessionsEnd() throws Exception {
+    try (var sandbox = new SandboxTestSupport(SandboxTestSupport.config("restart"))) {
+      String s = sandbox.open();
+      long sessionPid = sandbox.server.registry().pidOf(s);
+      Zygote first = sandbox.server.registry().zygote();
+      ProcessHandle.of(first.pid()).orElseThrow().destroyForcibly();
+      eventually("session process gone", () -> SandboxAbuseTest.gone(sessionPid));
+      eventually("runtime replaced", () -> sandbox.server.registry().zygote() != first);
+      assertThatThrownBy(() -> sandbox.exec(s, "1"))
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+      assertThat(sessionsDir(sandbox).resolve(s)).doesNotExist();
+      String again = sandbox.open();
+      assertThat(sandbox.exec(again, "print('back')").getStdout()).isEqualTo("back\n");
     }
   }
 

@@ -39,7 +39,11 @@ final class SandboxTestSupport implements AutoCloseable {
   }
 
   static SandboxConfig config(String name) throws IOException {
-    return SandboxConfig.defaults().withCapacity(8).withWorkRoot(workRoot(name));
+    // A uid range of their own: tests never touch sessions of a local farm on the same machine.
+    return SandboxConfig.defaults()
+        .withCapacity(8)
+        .withWorkRoot(workRoot(name))
+        .withFirstSessionUid(400000);
   }
 
   SandboxServiceBlockingStub stub() {

@@ -117,7 +117,9 @@ public final class SandboxBenchCommand implements Callable<Integer> {
         .note(
             "(a) server-side share of the round trip (p50): "
                 + ms(r.execServerP50Ms())
-                + "; the rest is gRPC over loopback and the client.")
+                + "; the rest is gRPC over loopback and the client. (b) server-side share: "
+                + ms(r.openServerP50Ms())
+                + " (warm runtime handed the PNG, which it decodes).")
         .note(
             "CPU-ms/exec counts the whole JVM (server and the benchmark's own gRPC client) plus"
                 + " the session processes; "

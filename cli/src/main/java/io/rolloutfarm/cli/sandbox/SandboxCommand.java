@@ -38,6 +38,13 @@ public final class SandboxCommand implements Callable<Integer> {
   int capacity;
 
   @Option(
+      names = "--warm-sessions",
+      defaultValue = "2",
+      description =
+          "Runtimes kept forked and locked down ahead of OpenSession (default: ${DEFAULT-VALUE}).")
+  int warmSessions;
+
+  @Option(
       names = "--metrics-port",
       defaultValue = "-1",
       description = "Serve Prometheus metrics at /metrics on this port (default: off).")
@@ -142,6 +149,25 @@ public final class SandboxCommand implements Callable<Integer> {
       description = "Pixels per returned image (default: ${DEFAULT-VALUE}).")
   long maxImagePixels;
 
+  @Option(
+      names = "--max-input-pixels",
+      defaultValue = "50000000",
+      description = "Pixels per input image (default: ${DEFAULT-VALUE}).")
+  long maxInputPixels;
+
+  @Option(
+      names = "--max-media-mb",
+      defaultValue = "128",
+      description = "Encoded media per OpenSession, MiB (default: ${DEFAULT-VALUE}).")
+  long maxMediaMb;
+
+  @Option(
+      names = "--open-timeout-ms",
+      defaultValue = "30000",
+      description =
+          "Limit on starting a session and decoding its media (default: ${DEFAULT-VALUE}).")
+  long openTimeoutMs;
+
   @Option(names = "--no-landlock", description = "Do not restrict sessions with Landlock.")
   boolean noLandlock;
 
@@ -164,6 +190,7 @@ public final class SandboxCommand implements Callable<Integer> {
               .withPort(port)
               .withMetricsPort(metricsPort)
               .withCapacity(capacity)
+              .withWarmSessions(warmSessions)
               .withDefaultExecTimeout(Duration.ofMillis(execTimeoutMs))
               .withMaxExecTimeout(Duration.ofMillis(maxExecTimeoutMs))
               .withInterruptGrace(Duration.ofMillis(interruptGraceMs))
@@ -179,6 +206,9 @@ public final class SandboxCommand implements Callable<Integer> {
               .withMaxStderrChars(maxOutputChars)
               .withMaxImages(maxImages)
               .withMaxImagePixels(maxImagePixels)
+              .withMaxInputPixels(maxInputPixels)
+              .withMaxMediaBytes(maxMediaMb * MIB)
+              .withOpenTimeout(Duration.ofMillis(openTimeoutMs))
               .withLandlock(!noLandlock)
               .withSeccomp(!noSeccomp)
               .withUidPerSession(!sharedUid);

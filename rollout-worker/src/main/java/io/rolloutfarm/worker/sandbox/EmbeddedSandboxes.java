@@ -14,20 +14,10 @@ import java.util.stream.Stream;
 
 /**
  * Sandbox servers in this JVM on ephemeral loopback ports, with a private work root that is deleted
- * on {@link #close()}. Closing them kills every session process they started.
- *
- * <p>As root every session slot runs under its own uid, and ending a session kills every process of
- * that uid. Each set of embedded servers therefore takes a uid range of its own, derived from the
- * process id, so that it never shares uids with a standalone sandbox server (which starts at {@code
- * 20000}) or with embedded servers of other processes on the same machine.
+ * on {@link #close()}. Closing them kills every session process they started. (As root each server
+ * claims its own block of session uids, so servers never kill each other's sessions.)
  */
 public final class EmbeddedSandboxes implements AutoCloseable {
-  /** Session uids of embedded servers start here, far above standalone servers' ranges. */
-  static final int UID_BASE = 1_000_000;
-
-  /** Uids one process may use: servers × capacity must fit. */
-  static final int UIDS_PER_PROCESS = 4_000;
-
   private final List<SandboxServer> servers;
   private final Path workRoot;
   private final boolean ownsWorkRoot;
@@ -60,16 +50,6 @@ public final class EmbeddedSandboxes implements AutoCloseable {
               + " x "
               + capacity);
     }
-    if ((long) count * capacity > UIDS_PER_PROCESS) {
-      throw new IllegalArgumentException(
-          "embedded sandboxes hold at most "
-              + UIDS_PER_PROCESS
-              + " sessions in one process, asked for "
-              + count
-              + " x "
-              + capacity);
-    }
-    int firstUid = firstSessionUid(ProcessHandle.current().pid());
     List<SandboxServer> started = new ArrayList<>();
     try {
       for (int i = 0; i < count; i++) {
@@ -81,8 +61,7 @@ public final class EmbeddedSandboxes implements AutoCloseable {
                     .withPort(0)
                     .withMetricsPort(-1)
                     .withCapacity(capacity)
-                    .withWorkRoot(root)
-                    .withFirstSessionUid(firstUid + i * capacity)));
+                    .withWorkRoot(root)));
       }
     } catch (IOException | RuntimeException e) {
       started.forEach(SandboxServer::close);
@@ -92,11 +71,6 @@ public final class EmbeddedSandboxes implements AutoCloseable {
       throw e;
     }
     return new EmbeddedSandboxes(started, workRoot, owns);
-  }
-
-  /** The first session uid of this process's embedded servers. */
-  static int firstSessionUid(long pid) {
-    return UID_BASE + (int) Math.floorMod(pid, 100_000L) * UIDS_PER_PROCESS;
   }
 
   /** The servers' gRPC ports, in start order. */

@@ -22,8 +22,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Achieved trajectories/s of one worker JVM against the ideal (concurrency / per-trajectory",
-      "latency) with a simulated fixed-latency policy, at each concurrency level; worker CPU per",
-      "trajectory and peak heap."
+      "latency) with a simulated fixed-latency policy and real sandbox sessions (one held per",
+      "trajectory; every code turn executes there), at each concurrency level; worker CPU per",
+      "trajectory and peak heap. About 8 MB of memory per concurrent session."
     })
 public final class RolloutBenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -33,15 +34,12 @@ public final class RolloutBenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--policy-latency-ms",
-      defaultValue = "2000",
-      description = "Simulated generation latency (default: ${DEFAULT-VALUE}).")
-  long policyLatencyMs;
-
-  @Option(
-      names = "--sandbox-latency-ms",
-      defaultValue = "50",
-      description = "Simulated execution latency (default: ${DEFAULT-VALUE}).")
-  long sandboxLatencyMs;
+      split = ",",
+      defaultValue = "10000,150000",
+      description =
+          "Simulated generation latency per turn: one value, or one per level (default:"
+              + " ${DEFAULT-VALUE}: the sandboxes open 2-3 sessions/s at both levels).")
+  List<Long> policyLatencyMs;
 
   @Option(
       names = "--turns",
@@ -52,8 +50,10 @@ public final class RolloutBenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--waves",
-      defaultValue = "3",
-      description = "Trajectories per level = waves x concurrency (default: ${DEFAULT-VALUE}).")
+      defaultValue = "1",
+      description =
+          "Trajectories measured per level = waves x concurrency, in steady state (default:"
+              + " ${DEFAULT-VALUE}).")
   int waves;
 
   @Option(
@@ -66,8 +66,18 @@ public final class RolloutBenchCommand implements Callable<Integer> {
   @Option(
       names = "--sandbox",
       paramLabel = "HOST:PORT",
-      description = "Use real sandbox server(s) instead of the simulated one.")
+      description =
+          "Use these running sandbox server(s) (HOST:PORT[,...]) instead of starting some; they"
+              + " need room for the largest level's sessions.")
   String sandbox;
+
+  @Option(
+      names = "--sandbox-servers",
+      defaultValue = "4",
+      description =
+          "Sandbox servers to start in a separate JVM, sharing the sessions (default:"
+              + " ${DEFAULT-VALUE}).")
+  int sandboxServers;
 
   @Override
   public Integer call() throws Exception {
@@ -75,7 +85,7 @@ public final class RolloutBenchCommand implements Callable<Integer> {
       throw new UserError("--json needs the levels 100 and 1000 in --concurrency");
     }
     Options options =
-        new Options(policyLatencyMs, sandboxLatencyMs, turns, waves, concurrencies, sandbox);
+        new Options(policyLatencyMs, turns, waves, concurrencies, sandbox, sandboxServers);
     Result result;
     try {
       result = new RolloutBenchmark(options).run();
@@ -86,11 +96,11 @@ public final class RolloutBenchCommand implements Callable<Integer> {
         new BenchTable(
             String.format(
                 Locale.ROOT,
-                "Rollout worker throughput: policy simulated (%d turns x %d ms), sandbox: %s",
+                "Rollout worker throughput: policy simulated (%d turns), sandbox: %s",
                 turns,
-                policyLatencyMs,
                 options.sandboxDescription()),
             "concurrency",
+            "policy ms/turn",
             "trajectories",
             "elapsed s",
             "latency ms",
@@ -98,10 +108,13 @@ public final class RolloutBenchCommand implements Callable<Integer> {
             "ideal/s",
             "efficiency",
             "worker CPU ms/traj",
-            "peak heap MB");
-    for (Level l : result.levels()) {
+            "peak heap MB",
+            "failed");
+    for (int i = 0; i < result.levels().size(); i++) {
+      Level l = result.levels().get(i);
       table.row(
           l.concurrency(),
+          options.policyLatencyMs(i),
           l.trajectories(),
           f(l.elapsedS(), 1),
           f(l.latencyMs(), 0),
@@ -109,20 +122,30 @@ public final class RolloutBenchCommand implements Callable<Integer> {
           f(l.idealPerS(), 1),
           f(100 * l.efficiency(), 1) + "%",
           f(l.workerCpuMsPerTrajectory(), 2),
-          f(l.peakHeapMb(), 0));
+          f(l.peakHeapMb(), 0),
+          l.failedInWindow());
     }
     table
         .note(
             String.format(
                 Locale.ROOT,
-                "latency = %d turns x %d ms policy + %.1f ms sandbox per trajectory (same-run"
+                "latency = %d turns x policy ms/turn + %.1f ms per trajectory beyond the policy"
+                    + " (sandbox open, %d executions, close, and the worker itself: same-run"
                     + " baseline at concurrency 1); ideal = concurrency / latency.",
                 turns,
-                policyLatencyMs,
-                result.baselineSandboxMsPerTrajectory()))
+                result.baselineSandboxMsPerTrajectory(),
+                turns - 1))
+        .note(
+            "Steady state: the first <concurrency> tasks are released evenly over one latency,"
+                + " then every finished slot is refilled; trajectories = completions measured from"
+                + " the first one, elapsed = that window; CPU over the window. failed ="
+                + " trajectories that ended without an answer in the window (sandbox or policy"
+                + " failures after retries), not counted as achieved.")
         .note(
             "Learner and policy are simulated gRPC servers in this JVM (127.0.0.1 sockets); worker"
-                + " CPU excludes their threads, peak heap is the whole JVM's.");
+                + " CPU excludes their threads, peak heap is the whole JVM's. Each trajectory"
+                + " holds a real Python sandbox session; the sandbox servers run in another JVM"
+                + " (their CPU is not counted).");
     table.print(new java.io.PrintWriter(spec.commandLine().getOut(), true));
     if (json != null) {
       Level l100 = result.level(100);

@@ -13,8 +13,10 @@ import io.rolloutfarm.worker.agent.InfraFailure.PolicyFailure;
 import io.rolloutfarm.worker.policy.OpenAiChatPolicy;
 import io.rolloutfarm.worker.policy.Policy;
 import io.rolloutfarm.worker.policy.PolicyBackends;
+import io.rolloutfarm.worker.sandbox.EmbeddedSandboxes;
 import io.rolloutfarm.worker.sandbox.GrpcSandboxes;
 import io.rolloutfarm.worker.task.TaskFile;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,7 +31,9 @@ import picocli.CommandLine.Spec;
     description = {
       "Run one trajectory of a task and print it as JSON: every turn's text and code, the",
       "observations (image counts and sizes), the answer, the end reason and the reward breakdown.",
-      "For debugging prompts, policies and sandboxes. Exits 4 when the sandbox or policy failed."
+      "For debugging prompts, policies and sandboxes. Without --sandbox the code runs in a sandbox",
+      "server started inside this command on a loopback port and stopped when the trajectory ends.",
+      "Exits 4 when the sandbox or policy failed."
     })
 public final class RolloutCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -57,9 +61,9 @@ public final class RolloutCommand implements Callable<Integer> {
 
   @Option(
       names = "--sandbox",
-      required = true,
       paramLabel = "HOST:PORT",
-      description = "Sandbox server(s): HOST:PORT[,...] or dns:///NAME:PORT.")
+      description =
+          "Sandbox server(s): HOST:PORT[,...] or dns:///NAME:PORT (default: an embedded sandbox).")
   String sandbox;
 
   @Option(
@@ -106,7 +110,8 @@ public final class RolloutCommand implements Callable<Integer> {
     }
     Trajectory trajectory;
     try (backend;
-        GrpcSandboxes sandboxes = connect()) {
+        EmbeddedSandboxes embedded = sandbox == null ? startEmbedded() : null;
+        GrpcSandboxes sandboxes = connect(embedded == null ? sandbox : embedded.targets())) {
       trajectory =
           new AgentLoop(backend, sandboxes, settings, WorkerMetrics.inMemory()).run(loaded);
     }
@@ -118,9 +123,22 @@ public final class RolloutCommand implements Callable<Integer> {
     return infra ? 4 : 0;
   }
 
-  private GrpcSandboxes connect() {
+  /**
+   * One server with room for the trajectory's retries: an attempt that fails closes its session
+   * before the next one opens, but a dead session's slot frees only once its process is reaped.
+   */
+  private static EmbeddedSandboxes startEmbedded() {
     try {
-      return GrpcSandboxes.connect(sandbox, GrpcSandboxes.Deadlines.defaults(), 0);
+      return EmbeddedSandboxes.start(1, 4);
+    } catch (IOException | RuntimeException e) {
+      throw new UserError(
+          "cannot start the embedded sandbox (or pass --sandbox HOST:PORT): " + e.getMessage());
+    }
+  }
+
+  private GrpcSandboxes connect(String targets) {
+    try {
+      return GrpcSandboxes.connect(targets, GrpcSandboxes.Deadlines.defaults(), 0);
     } catch (IllegalArgumentException e) {
       throw new UserError("--sandbox: " + e.getMessage());
     }

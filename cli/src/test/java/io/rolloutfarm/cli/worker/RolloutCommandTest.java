@@ -32,9 +32,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -163,6 +165,75 @@ class RolloutCommandTest {
 
     assertThat(service.mediaNames).containsExactly("image_clue_0");
     assertThat(service.executed).hasSize(1);
+  }
+
+  @Test
+  void withoutSandboxTheCodeRunsInAnEmbeddedRealSandboxThatStopsAfterwards() throws Exception {
+    Set<Long> before = descendants();
+    Path task = task("24", "numeric");
+    Path responses =
+        Files.writeString(
+            dir.resolve("responses.txt"),
+            "Measure the image.\n<code>\n"
+                + F
+                + "python\nimport matplotlib.pyplot as plt\nw, h = image_clue_0.size\n"
+                + "plt.imshow(image_clue_0)\nplt.show()\nprint(w, h)\n"
+                + F
+                + "\n</code>\n----\n"
+                + "Now the width alone.\n<code>\n"
+                + F
+                + "python\nprint(w)\n"
+                + F
+                + "\n</code>\n----\nIt is 24 wide.\n<answer>\\boxed{24}</answer>\n");
+
+    Run r = run("rollout", "--task", task.toString(), "--policy", "scripted:" + responses);
+
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    JsonNode t = JSON.readTree(r.out());
+    assertThat(t.path("end_reason").asText()).as(r.out()).isEqualTo("DONE");
+    JsonNode turns = t.path("turns");
+    assertThat(turns).hasSize(3);
+    JsonNode first = turns.get(0).path("observation");
+    assertThat(first.path("status").asText()).isEqualTo("OK");
+    assertThat(first.path("stdout").asText()).isEqualTo("24 20\n");
+    assertThat(first.path("image_count").asInt()).isEqualTo(1);
+    assertThat(first.path("images").get(0).path("width").asInt()).isPositive();
+    assertThat(first.path("images").get(0).path("height").asInt()).isPositive();
+    assertThat(first.path("rendered").asText()).contains("Image Result:").contains("24 20");
+    // The runtime state persists across turns of the session.
+    assertThat(turns.get(1).path("observation").path("stdout").asText()).isEqualTo("24\n");
+    assertThat(t.path("tool_calls").asInt()).isEqualTo(2);
+    JsonNode reward = t.path("reward");
+    assertThat(reward.path("accuracy").asDouble()).isEqualTo(1.0);
+    assertThat(reward.path("tool_bonus").asDouble()).isEqualTo(0.2);
+    assertThat(reward.path("total").asDouble()).isEqualTo(1.2);
+    // The embedded server, its Python runtime and the session are gone.
+    assertThat(newLiveDescendants(before)).isEmpty();
+  }
+
+  private static Set<Long> descendants() {
+    return ProcessHandle.current()
+        .descendants()
+        .map(ProcessHandle::pid)
+        .collect(Collectors.toSet());
+  }
+
+  private static List<ProcessHandle> newLiveDescendants(Set<Long> before)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    List<ProcessHandle> left;
+    do {
+      left =
+          ProcessHandle.current()
+              .descendants()
+              .filter(p -> !before.contains(p.pid()) && p.isAlive())
+              .toList();
+      if (left.isEmpty()) {
+        return left;
+      }
+      Thread.sleep(50);
+    } while (System.nanoTime() < deadline);
+    return left;
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.rolloutfarm.worker.sandbox;
 
+import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -150,9 +152,7 @@ public final class GrpcSandboxes implements Sandboxes {
     for (int i = 0; i < order.size(); i++) {
       String endpoint = order.get((start + i) % order.size());
       try {
-        OpenSessionResponse response =
-            stub(endpoint).withDeadlineAfter(deadlines.open()).openSession(request);
-        return new GrpcSession(endpoint, response.getSessionId());
+        return openOn(endpoint, request);
       } catch (StatusRuntimeException e) {
         checkCancelled(e);
         if (e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
@@ -169,6 +169,47 @@ public final class GrpcSandboxes implements Sandboxes {
       }
     }
     throw last;
+  }
+
+  /**
+   * Opens a session and waits for it even when the trajectory is cancelled meanwhile: a cancelled
+   * call could still create the session on the server, where nobody would close it until its idle
+   * timeout. A session that arrives after the cancellation is closed at once.
+   */
+  private GrpcSession openOn(String endpoint, OpenSessionRequest request) {
+    Channel channel;
+    synchronized (channels) {
+      channel = channels.computeIfAbsent(endpoint, channelFactory);
+    }
+    ListenableFuture<OpenSessionResponse> call =
+        SandboxServiceGrpc.newFutureStub(channel)
+            .withDeadlineAfter(deadlines.open())
+            .openSession(request);
+    boolean interrupted = false;
+    OpenSessionResponse response;
+    while (true) {
+      try {
+        response = call.get();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      } catch (ExecutionException e) {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+        if (e.getCause() instanceof StatusRuntimeException sre) {
+          throw sre;
+        }
+        throw Status.fromThrowable(e.getCause()).asRuntimeException();
+      }
+    }
+    GrpcSession session = new GrpcSession(endpoint, response.getSessionId());
+    if (interrupted) {
+      session.close();
+      Thread.currentThread().interrupt();
+      throw new CancellationException("trajectory cancelled while its sandbox session opened");
+    }
+    return session;
   }
 
   private SandboxServiceBlockingStub stub(String endpoint) {

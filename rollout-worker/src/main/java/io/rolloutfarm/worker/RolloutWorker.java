@@ -170,11 +170,27 @@ public final class RolloutWorker implements AutoCloseable {
       }
       int granted = response.getLeasesCount();
       slots.release(wanted - Math.min(wanted, granted));
-      for (TaskLease lease : response.getLeasesList()) {
-        Active a = new Active(lease);
-        active.put(lease.getLeaseId(), a);
-        a.thread = Thread.ofVirtual().name("trajectory-", 0).unstarted(() -> work(a));
-        a.thread.start();
+      // Under the lock close() takes: leases granted while the worker closes are handed back
+      // instead of starting trajectories that close() would never see.
+      boolean closing;
+      synchronized (this) {
+        closing = closed;
+        if (!closing) {
+          for (TaskLease lease : response.getLeasesList()) {
+            Active a = new Active(lease);
+            active.put(lease.getLeaseId(), a);
+            a.thread = Thread.ofVirtual().name("trajectory-", 0).unstarted(() -> work(a));
+            a.thread.start();
+          }
+        }
+      }
+      if (closing) {
+        List<String> late = response.getLeasesList().stream().map(TaskLease::getLeaseId).toList();
+        if (!late.isEmpty()) {
+          Thread.interrupted(); // close() interrupted this thread; the release must still go out
+          release(late, "shutdown");
+        }
+        return;
       }
       if (response.getRunFinished()) {
         runFinished = true;

@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
       io.rolloutfarm.cli.worker.WorkerCommand.class,
       io.rolloutfarm.cli.worker.RolloutCommand.class,
       io.rolloutfarm.cli.bench.BenchCommand.class,
+      io.rolloutfarm.cli.local.RunCommand.class,
+      io.rolloutfarm.cli.local.DemoCommand.class,
       ValidateCommand.class
     },
     versionProvider = FarmCommand.VersionProvider.class,

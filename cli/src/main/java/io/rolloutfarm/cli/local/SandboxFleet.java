@@ -1,0 +1,84 @@
+package io.rolloutfarm.cli.local;
+
+import io.rolloutfarm.api.v1alpha1.SandboxPoolSpec;
+import io.rolloutfarm.sandbox.SandboxConfig;
+import io.rolloutfarm.sandbox.SandboxServer;
+import io.rolloutfarm.worker.sandbox.GrpcSandboxes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The sandbox servers of a local run: what the run's sandbox pool would be on a cluster, as servers
+ * in this process on 127.0.0.1 (each runs its Python sessions as child processes). The pool's size
+ * is its {@code replicas} when set, else {@code minReplicas} (at least one); each server's capacity
+ * is {@code sessionsPerPod}.
+ */
+final class SandboxFleet implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(SandboxFleet.class.getName());
+
+  private final List<SandboxServer> servers;
+
+  private SandboxFleet(List<SandboxServer> servers) {
+    this.servers = servers;
+  }
+
+  static int size(SandboxPoolSpec pool) {
+    return Math.max(1, pool.replicas != null ? pool.replicas : pool.minReplicas);
+  }
+
+  static SandboxFleet start(SandboxPoolSpec pool, Path workRoot) throws IOException {
+    List<SandboxServer> started = new ArrayList<>();
+    try {
+      for (int i = 0; i < size(pool); i++) {
+        Path dir = Files.createDirectories(workRoot.resolve("server-" + i));
+        SandboxConfig cfg =
+            SandboxConfig.defaults()
+                .withPort(0)
+                .withCapacity(pool.sessionsPerPod)
+                .withWorkRoot(dir);
+        started.add(SandboxServer.start(cfg));
+      }
+    } catch (IOException | RuntimeException e) {
+      started.forEach(SandboxFleet::closeQuietly);
+      throw e;
+    }
+    return new SandboxFleet(started);
+  }
+
+  /** {@code 127.0.0.1:PORT,...}: every server, as a worker's {@code --sandbox} list. */
+  String targets() {
+    return String.join(",", servers.stream().map(s -> "127.0.0.1:" + s.port()).toList());
+  }
+
+  /** A client over every server (round-robin), as a worker holds one. */
+  GrpcSandboxes connect(int execTimeoutMs) {
+    return GrpcSandboxes.connect(targets(), GrpcSandboxes.Deadlines.defaults(), execTimeoutMs);
+  }
+
+  int size() {
+    return servers.size();
+  }
+
+  /** Servers that are serving. */
+  int ready() {
+    return servers.size();
+  }
+
+  @Override
+  public void close() {
+    servers.forEach(SandboxFleet::closeQuietly);
+  }
+
+  private static void closeQuietly(SandboxServer s) {
+    try {
+      s.close();
+    } catch (Exception e) {
+      LOG.log(Level.WARNING, "closing a sandbox server failed", e);
+    }
+  }
+}

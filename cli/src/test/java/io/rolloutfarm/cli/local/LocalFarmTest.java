@@ -1,0 +1,176 @@
+package io.rolloutfarm.cli.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rolloutfarm.api.v1alpha1.RunFile;
+import io.rolloutfarm.learner.metrics.StepMetrics;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A short quickstart end to end: the seeded suite, demonstrations executed in real sandboxes, the
+ * learner with its real PyTorch engine, a rollout worker and sandbox servers over gRPC on loopback;
+ * then a second run of the same file that resumes from the first run's checkpoint.
+ */
+class LocalFarmTest {
+  /** A small model and short limits so that the whole thing takes about a minute on 2 cores. */
+  private static final String RUN =
+      """
+      apiVersion: rolloutfarm.io/v1alpha1
+      kind: TrainingRun
+      metadata:
+        name: local-farm-test
+      spec:
+        totalSteps: %d
+        seed: 3
+        model:
+          builtin: tiny
+          engineOptions:
+            d_model: "32"
+            n_layers: "2"
+            n_heads: "2"
+            d_ff: "64"
+            max_context: "512"
+        dataset:
+          path: suite/train.jsonl
+          evalPath: suite/heldout.jsonl
+        warmup:
+          steps: 40
+          batchSize: 8
+          learningRate: 0.01
+          demonstrationsPath: suite/demonstrations.jsonl
+        algorithm:
+          groupSize: 4
+          oversampleBatchSize: 3
+          trainBatchSize: 1
+          learningRate: 0.001
+          maxTurns: 3
+          maxTokensPerTurn: 200
+          maxTotalTokens: 512
+          prompts:
+            imageTemplate: prompt.txt
+        rolloutWorkers:
+          replicas: 1
+          concurrency: 12
+        sandbox:
+          template:
+            minReplicas: 2
+            sessionsPerPod: 8
+        checkpoint:
+          everySteps: 1
+          keep: 2
+      """;
+
+  @Test
+  void aShortQuickstartTrainsThroughRealSandboxesAndAResumedRunContinuesIt(@TempDir Path dir)
+      throws Exception {
+    Files.writeString(
+        dir.resolve("prompt.txt"),
+        "=== system ===\nCode or answer.\n=== user ===\n{{images}}{{question}}\n");
+    RunFile first = write(dir, 2);
+    Path work = dir.resolve("work");
+    new DemoData(dir.resolve("suite"), 24, 6, 5, List.of("count", "compare"), 0.5)
+        .ensure(first, work, new PrintStream(new ByteArrayOutputStream()));
+    List<String> demos = Files.readAllLines(dir.resolve("suite/demonstrations.jsonl"));
+    assertThat(demos).hasSize(24);
+    // Expert demonstrations carry the interpreter output of their code, run in a sandbox.
+    assertThat(demos).anyMatch(d -> d.contains("\"expert/") && d.contains("Text Result:"));
+    assertThat(demos).anyMatch(d -> d.contains("\"guess/"));
+
+    List<StepMetrics> firstSteps = Collections.synchronizedList(new ArrayList<>());
+    LocalFarm.Result r1 = run(first, work, firstSteps);
+    assertThat(r1.outcome()).as(r1.message()).isEqualTo(LocalFarm.Outcome.COMPLETE);
+
+    List<StepMetrics> train = phase(firstSteps, "train");
+    assertThat(train).extracting(StepMetrics::step).containsExactly(1L, 2L);
+    long warmupVersion =
+        phase(firstSteps, "warmup").stream().mapToLong(StepMetrics::policyVersion).max().orElse(0);
+    assertThat(phase(firstSteps, "warmup")).hasSize(40);
+    for (StepMetrics m : train) {
+      // Every trajectory opened a real sandbox session; none was lost to an infrastructure error.
+      assertThat(m.get("trajectories")).isGreaterThan(0);
+      assertThat(m.get("groups_filtered_infra_failure")).isZero();
+      // OFR: every generated group is either filtered (with a reason) or kept, at most 1 kept.
+      double filtered =
+          m.values().entrySet().stream()
+              .filter(e -> e.getKey().startsWith("groups_filtered_"))
+              .mapToDouble(Map.Entry::getValue)
+              .sum();
+      assertThat(filtered + m.get("groups_kept") + m.get("groups_surplus_discarded"))
+          .isEqualTo(m.get("groups_generated") + m.get("groups_carried_in"));
+      assertThat(m.get("groups_kept")).isLessThanOrEqualTo(1);
+    }
+    assertThat(train.get(1).policyVersion()).isGreaterThanOrEqualTo(warmupVersion);
+
+    // The report: held-out accuracy after the warm-up (step 0) and at the end, plots, summary.
+    Path report = r1.reportDir();
+    assertThat(report).isEqualTo(work.resolve("report"));
+    Map<?, ?> summary =
+        new ObjectMapper().readValue(report.resolve("summary.json").toFile(), Map.class);
+    assertThat(summary.get("steps")).isEqualTo(2);
+    assertThat(summary.get("warmup_accuracy")).isNotNull();
+    assertThat(summary.get("final_accuracy")).isNotNull();
+    for (String f : List.of("metrics.jsonl", "metrics.csv", "reward.png", "heldout_accuracy.png")) {
+      assertThat(report.resolve(f)).isRegularFile();
+    }
+    List<String> checkpoints = list(work.resolve("checkpoints"));
+    assertThat(checkpoints).isNotEmpty();
+
+    // Same file, two more steps: the learner resumes from step 2 instead of starting over.
+    RunFile second = write(dir, 4);
+    List<StepMetrics> secondSteps = Collections.synchronizedList(new ArrayList<>());
+    LocalFarm.Result r2 = run(second, work, secondSteps);
+    assertThat(r2.outcome()).as(r2.message()).isEqualTo(LocalFarm.Outcome.COMPLETE);
+    assertThat(phase(secondSteps, "warmup")).isEmpty();
+    assertThat(phase(secondSteps, "train")).extracting(StepMetrics::step).containsExactly(3L, 4L);
+    assertThat(phase(secondSteps, "train").get(0).policyVersion())
+        .isGreaterThanOrEqualTo(train.get(1).policyVersion());
+    assertThat(r2.summary().steps()).isEqualTo(4);
+    // The report kept the first run's rows and the warm-up evaluation.
+    assertThat(r2.summary().warmupAccuracy()).isEqualTo(r1.summary().warmupAccuracy());
+  }
+
+  private static LocalFarm.Result run(RunFile file, Path work, List<StepMetrics> steps)
+      throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    LocalFarm farm =
+        new LocalFarm(file, new LocalFarm.Options(work, work.resolve("report"), "cpu", 2, 8, false))
+            .onStep(steps::add);
+    LocalFarm.Result result = farm.run(new PrintStream(out, true, StandardCharsets.UTF_8));
+    String printed = out.toString(StandardCharsets.UTF_8);
+    // The kubectl-like table and the condition lines.
+    assertThat(printed).contains("NAME", "READY", "STEP", "REWARD", "SANDBOXES", "AGE");
+    assertThat(printed).contains("local-farm-test", "LearnerReady=True", "SandboxPoolReady=True");
+    assertThat(printed).contains("Complete=True");
+    return result;
+  }
+
+  private static RunFile write(Path dir, int steps) throws Exception {
+    Path file = dir.resolve("run.yaml");
+    Files.writeString(file, RUN.formatted(steps));
+    return RunCommand.load(file);
+  }
+
+  private static List<StepMetrics> phase(List<StepMetrics> all, String phase) {
+    synchronized (all) {
+      return all.stream().filter(m -> m.phase().equals(phase)).toList();
+    }
+  }
+
+  private static List<String> list(Path dir) throws Exception {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).toList();
+    }
+  }
+}

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       io.rolloutfarm.cli.bench.BenchCommand.class,
       io.rolloutfarm.cli.local.RunCommand.class,
       io.rolloutfarm.cli.local.DemoCommand.class,
+      io.rolloutfarm.cli.sandbox.SandboxCommand.class,
       ValidateCommand.class
     },
     versionProvider = FarmCommand.VersionProvider.class,

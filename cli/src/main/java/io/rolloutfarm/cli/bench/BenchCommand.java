@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks: tables of measured figures with same-run baselines; --json FILE.",
-    subcommands = {RolloutBenchCommand.class})
+    subcommands = {RolloutBenchCommand.class, SandboxBenchCommand.class})
 public final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 

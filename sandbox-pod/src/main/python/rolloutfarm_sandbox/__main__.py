@@ -1,0 +1,4 @@
+from rolloutfarm_sandbox.zygote import main
+
+if __name__ == "__main__":
+    main()

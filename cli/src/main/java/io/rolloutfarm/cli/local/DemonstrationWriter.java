@@ -97,6 +97,13 @@ final class DemonstrationWriter {
         }
         w.write(JSON.writeValueAsString(demo));
         w.newLine();
+        if (useExpert && responses.size() > 1) {
+          // Reading the answer off the interpreter output is a few tokens among a code block of
+          // hundreds; the same trajectory once more with only its answer imitated gives them the
+          // weight they need in the token-mean loss.
+          w.write(JSON.writeValueAsString(answerOnly(demo, "expert-answer/" + p.id())));
+          w.newLine();
+        }
         if (useExpert) {
           expert++;
         } else {
@@ -160,6 +167,23 @@ final class DemonstrationWriter {
         session.close();
       }
     }
+  }
+
+  /** A copy of a demonstration in which only the final answer (and end of sequence) is imitated. */
+  static ObjectNode answerOnly(ObjectNode demo, String id) {
+    ObjectNode copy = demo.deepCopy();
+    copy.put("id", id);
+    ArrayNode segments = (ArrayNode) copy.get("segments");
+    int lastContext = -1;
+    for (int i = 0; i < segments.size(); i++) {
+      if (!segments.get(i).path("train").asBoolean(false)) {
+        lastContext = i;
+      }
+    }
+    for (int i = 0; i < lastContext; i++) {
+      ((ObjectNode) segments.get(i)).remove("train");
+    }
+    return copy;
   }
 
   private static void add(ArrayNode segments, List<Piece> pieces, boolean train) {

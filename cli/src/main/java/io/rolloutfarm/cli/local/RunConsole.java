@@ -83,10 +83,14 @@ final class RunConsole implements AutoCloseable {
   /** Shows one warm-up or RL step (or evaluation) in the bar. */
   synchronized void step(StepMetrics m) {
     switch (m.phase()) {
-      case "warmup" ->
-          figures =
-              String.format(
-                  Locale.ROOT, "warm-up step %d  loss %.3f", m.step(), m.values().get("loss"));
+      case "warmup" -> {
+        figures =
+            String.format(
+                Locale.ROOT, "warm-up step %d  loss %.3f", m.step(), m.values().get("loss"));
+        if (bar == null && m.step() % 20 == 0) {
+          print("  " + figures + System.lineSeparator());
+        }
+      }
       case "eval" -> {
         Double acc = m.values().get(RunReport.HELDOUT_ACCURACY);
         if (acc != null) {

@@ -1,5 +1,11 @@
 package io.rolloutfarm.cli.local;
 
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.rolloutfarm.api.v1alpha1.SandboxPoolSpec;
 import io.rolloutfarm.sandbox.SandboxConfig;
 import io.rolloutfarm.sandbox.SandboxServer;
@@ -7,8 +13,10 @@ import io.rolloutfarm.worker.sandbox.GrpcSandboxes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -16,15 +24,20 @@ import java.util.logging.Logger;
  * The sandbox servers of a local run: what the run's sandbox pool would be on a cluster, as servers
  * in this process on 127.0.0.1 (each runs its Python sessions as child processes). The pool's size
  * is its {@code replicas} when set, else {@code minReplicas} (at least one); each server's capacity
- * is {@code sessionsPerPod}.
+ * is {@code sessionsPerPod}, with the pool's execution time limit and session memory.
  */
 final class SandboxFleet implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(SandboxFleet.class.getName());
 
   private final List<SandboxServer> servers;
+  private final List<ManagedChannel> healthChannels = new ArrayList<>();
 
   private SandboxFleet(List<SandboxServer> servers) {
     this.servers = servers;
+    for (SandboxServer s : servers) {
+      healthChannels.add(
+          NettyChannelBuilder.forAddress("127.0.0.1", s.port()).usePlaintext().build());
+    }
   }
 
   static int size(SandboxPoolSpec pool) {
@@ -40,7 +53,9 @@ final class SandboxFleet implements AutoCloseable {
             SandboxConfig.defaults()
                 .withPort(0)
                 .withCapacity(pool.sessionsPerPod)
-                .withWorkRoot(dir);
+                .withWorkRoot(dir)
+                .withDefaultExecTimeout(Duration.ofSeconds(pool.executeTimeoutSeconds))
+                .withMemoryBytes((long) pool.sessionMemoryMiB * 1024 * 1024);
         started.add(SandboxServer.start(cfg));
       }
     } catch (IOException | RuntimeException e) {
@@ -64,13 +79,28 @@ final class SandboxFleet implements AutoCloseable {
     return servers.size();
   }
 
-  /** Servers that are serving. */
+  /** Servers whose gRPC health service answers SERVING (as a pod's readiness probe asks). */
   int ready() {
-    return servers.size();
+    int n = 0;
+    for (ManagedChannel ch : healthChannels) {
+      try {
+        HealthCheckResponse r =
+            HealthGrpc.newBlockingStub(ch)
+                .withDeadlineAfter(2, TimeUnit.SECONDS)
+                .check(HealthCheckRequest.getDefaultInstance());
+        if (r.getStatus() == HealthCheckResponse.ServingStatus.SERVING) {
+          n++;
+        }
+      } catch (StatusRuntimeException e) {
+        // not ready
+      }
+    }
+    return n;
   }
 
   @Override
   public void close() {
+    healthChannels.forEach(ManagedChannel::shutdownNow);
     servers.forEach(SandboxFleet::closeQuietly);
   }
 

@@ -83,10 +83,17 @@ class LocalFarmTest {
     new DemoData(dir.resolve("suite"), 24, 6, 5, List.of("count", "compare"), 0.5)
         .ensure(first, work, new PrintStream(new ByteArrayOutputStream()));
     List<String> demos = Files.readAllLines(dir.resolve("suite/demonstrations.jsonl"));
-    assertThat(demos).hasSize(24);
+    long experts = demos.stream().filter(d -> d.contains("\"id\":\"expert/")).count();
+    long guesses = demos.stream().filter(d -> d.contains("\"id\":\"guess/")).count();
+    assertThat(experts + guesses).isEqualTo(24);
+    assertThat(experts).isPositive();
+    assertThat(guesses).isPositive();
+    assertThat(demos.stream().filter(d -> d.contains("\"id\":\"expert-answer/")).count())
+        .isEqualTo(experts);
     // Expert demonstrations carry the interpreter output of their code, run in a sandbox.
-    assertThat(demos).anyMatch(d -> d.contains("\"expert/") && d.contains("Text Result:"));
-    assertThat(demos).anyMatch(d -> d.contains("\"guess/"));
+    assertThat(demos)
+        .filteredOn(d -> d.contains("\"id\":\"expert/"))
+        .allMatch(d -> d.contains("<interpreter>Text Result:"));
 
     List<StepMetrics> firstSteps = Collections.synchronizedList(new ArrayList<>());
     LocalFarm.Result r1 = run(first, work, firstSteps);

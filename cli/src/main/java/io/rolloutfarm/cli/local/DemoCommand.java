@@ -23,12 +23,12 @@ import picocli.CommandLine.Option;
           + " first use. --ablation runs the same with the tool bonus at 0."
     })
 public final class DemoCommand implements Callable<Integer> {
-  /** The quickstart's data: 1,200 + 90 seeded records, 40 % of the demonstrations expert. */
+  /** The quickstart's data: 1,200 + 90 seeded records, half of the demonstrations expert. */
   static final int TRAIN = 1200;
 
   static final int HELDOUT = 90;
   static final long SEED = 0;
-  static final double EXPERT_FRACTION = 0.4;
+  static final double EXPERT_FRACTION = 0.5;
 
   /**
    * Two families where code beats guessing by far (counting, reading a chart) and one where a

@@ -89,8 +89,8 @@ final class DemonstrationWriter {
           continue;
         }
         Task task = task(p, media);
-        ObjectNode demo =
-            demonstration(task, responses, (useExpert ? "expert/" : "guess/") + p.id());
+        String id = (useExpert ? "expert/" : "guess/") + p.id();
+        ObjectNode demo = withRetries(() -> demonstration(task, responses, id));
         if (demo == null) {
           skipped++;
           continue;
@@ -117,6 +117,30 @@ final class DemonstrationWriter {
         java.nio.file.StandardCopyOption.REPLACE_EXISTING,
         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     return new Written(expert, guess, skipped);
+  }
+
+  /** Something that talks to a sandbox. */
+  private interface SandboxCall<T> {
+    T call() throws SandboxFailure;
+  }
+
+  /** Runs a sandbox call again (fresh session) after a failure of the sandbox, up to 3 times. */
+  private static <T> T withRetries(SandboxCall<T> call) throws SandboxFailure {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return call.call();
+      } catch (SandboxFailure e) {
+        if (attempt >= 3) {
+          throw e;
+        }
+        try {
+          Thread.sleep(200L * attempt);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   /**

@@ -24,7 +24,9 @@ import java.util.logging.Logger;
  * The sandbox servers of a local run: what the run's sandbox pool would be on a cluster, as servers
  * in this process on 127.0.0.1 (each runs its Python sessions as child processes). The pool's size
  * is its {@code replicas} when set, else {@code minReplicas} (at least one); each server's capacity
- * is {@code sessionsPerPod}, with the pool's execution time limit and session memory.
+ * is {@code sessionsPerPod}, with the pool's execution time limit. ({@code sessionMemoryMiB} is a
+ * pod-level memory figure; the server's per-process address-space limit keeps its default, which
+ * numpy and matplotlib need.)
  */
 final class SandboxFleet implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(SandboxFleet.class.getName());
@@ -54,8 +56,7 @@ final class SandboxFleet implements AutoCloseable {
                 .withPort(0)
                 .withCapacity(pool.sessionsPerPod)
                 .withWorkRoot(dir)
-                .withDefaultExecTimeout(Duration.ofSeconds(pool.executeTimeoutSeconds))
-                .withMemoryBytes((long) pool.sessionMemoryMiB * 1024 * 1024);
+                .withDefaultExecTimeout(Duration.ofSeconds(pool.executeTimeoutSeconds));
         started.add(SandboxServer.start(cfg));
       }
     } catch (IOException | RuntimeException e) {

@@ -193,7 +193,9 @@ public final class RunCommand implements Callable<Integer> {
         "farm: held-out accuracy %s after warm-up -> %s at the end; tool calls/trajectory %s"
             + " (first 10%% of steps) -> %s (last 10%%); %d steps in %s%n",
         fmt(s.warmupAccuracy()),
-        fmt(s.finalAccuracy()),
+        r.outcome() == LocalFarm.Outcome.COMPLETE
+            ? fmt(s.finalAccuracy())
+            : "(no final evaluation: " + r.outcome().name().toLowerCase(Locale.ROOT) + ")",
         fmt(s.toolCallsFirst()),
         fmt(s.toolCallsLast()),
         s.steps(),

@@ -48,9 +48,9 @@ class LocalFarmTest {
           path: suite/train.jsonl
           evalPath: suite/heldout.jsonl
         warmup:
-          steps: 30
+          steps: 60
           batchSize: 8
-          learningRate: 0.005
+          learningRate: 0.002
           demonstrationsPath: suite/demonstrations.jsonl
         algorithm:
           groupSize: 4
@@ -105,7 +105,7 @@ class LocalFarmTest {
     assertThat(train).extracting(StepMetrics::step).containsExactly(1L, 2L);
     long warmupVersion =
         phase(firstSteps, "warmup").stream().mapToLong(StepMetrics::policyVersion).max().orElse(0);
-    assertThat(phase(firstSteps, "warmup")).hasSize(30);
+    assertThat(phase(firstSteps, "warmup")).hasSize(60);
     for (StepMetrics m : train) {
       // Every trajectory opened a real sandbox session; none was lost to an infrastructure error.
       assertThat(m.get("trajectories")).isGreaterThan(0);

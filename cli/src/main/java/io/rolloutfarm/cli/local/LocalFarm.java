@@ -225,7 +225,16 @@ public final class LocalFarm {
   private void onStep(StepMetrics m, RunReport report, RunConsole console) {
     switch (m.phase()) {
       case "train" -> report.record(m.step(), LocalMetrics.forReport(m.values()));
-      case "eval" -> report.record(m.step(), m.values());
+      case "eval" -> {
+        // An evaluation after an RL step joins that step's row rather than replacing it.
+        Map<String, Double> row = new java.util.LinkedHashMap<>();
+        report.rows().stream()
+            .filter(r -> r.step() == m.step() && m.step() > 0)
+            .reduce((a, b) -> b)
+            .ifPresent(r -> row.putAll(r.metrics()));
+        row.putAll(m.values());
+        report.record(m.step(), row);
+      }
       default -> {}
     }
     console.step(m);

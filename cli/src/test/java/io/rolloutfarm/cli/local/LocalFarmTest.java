@@ -132,6 +132,10 @@ class LocalFarmTest {
     for (String f : List.of("metrics.jsonl", "metrics.csv", "reward.png", "heldout_accuracy.png")) {
       assertThat(report.resolve(f)).isRegularFile();
     }
+    // The final evaluation joined the last step's row instead of replacing its training figures.
+    List<String> jsonl = Files.readAllLines(report.resolve("metrics.jsonl"));
+    assertThat(jsonl.get(jsonl.size() - 1))
+        .contains("\"step\":2", "\"heldout_accuracy\"", "\"reward_mean\"");
     List<String> checkpoints = list(work.resolve("checkpoints"));
     assertThat(checkpoints).isNotEmpty();
 

@@ -1,7 +1,8 @@
 """Engine process: python3 -m rolloutfarm_engine --listen 127.0.0.1:0 --model builtin ...
 
 The first stdout line is `ENGINE_PORT <port>` once the server accepts calls; logs go to
-stderr. SIGTERM/SIGINT stop the server gracefully."""
+stderr. SIGTERM/SIGINT stop the server gracefully (SIGINT is ignored when the learner supervises
+the engine: ROLLOUTFARM_ENGINE_SUPERVISED=1)."""
 
 import argparse
 import os
@@ -75,8 +76,13 @@ def main(argv=None):
     print(f"engine: serving {info['model_name']} ({info['parameter_count']} parameters) on {info['device']} "
           f"at {args.listen.rsplit(':', 1)[0]}:{port}, policy version {info['policy_version']}", file=sys.stderr, flush=True)
     done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    if os.environ.get("ROLLOUTFARM_ENGINE_SUPERVISED") == "1":
+        # Ctrl-C in a terminal reaches the whole process group; the supervising learner must
+        # outlive it to write a final checkpoint, and stops the engine itself (SIGTERM).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    else:
+        signal.signal(signal.SIGINT, lambda *_: done.set())
     if args.exit_with_parent:
         threading.Thread(target=_watch_parent, args=(parent, done), name="parent-watch", daemon=True).start()
     done.wait()

@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
       io.rolloutfarm.cli.learner.LearnerCommand.class,
       io.rolloutfarm.cli.learner.StatusCommand.class,
       io.rolloutfarm.cli.bench.BenchCommand.class,
+      io.rolloutfarm.cli.local.RunCommand.class,
+      io.rolloutfarm.cli.local.DemoCommand.class,
       io.rolloutfarm.cli.sandbox.SandboxCommand.class,
       ValidateCommand.class
     },

@@ -115,6 +115,7 @@ public final class Learner implements AutoCloseable {
   private volatile long lastCheckpointStep = -1;
   private volatile boolean closing;
   private boolean closed;
+  private volatile boolean stopRequested;
   private long restoredTrajectoriesAccepted;
 
   private Learner(RunFile runFile, Path workDir, LearnerOptions options) throws IOException {
@@ -367,11 +368,15 @@ public final class Learner implements AutoCloseable {
       if (closing) {
         return;
       }
+      if (stopRequested) {
+        message = "stopped during the warm-up";
+        return;
+      }
       phase = RunPhase.RUN_PHASE_TRAINING;
       message = "training";
       dispatcher.setPaused(false);
       long total = spec.totalSteps;
-      while (trainer.step() < total && !closing) {
+      while (trainer.step() < total && !closing && !stopRequested) {
         List<Group> round = dispatcher.awaitRound(Duration.ofMillis(500));
         if (round == null) {
           continue;
@@ -384,6 +389,14 @@ public final class Learner implements AutoCloseable {
         if (result.step() < total) {
           dispatcher.stepsDone(result.step()); // opens admission for the next step
         }
+      }
+      if (stopRequested && !closing) {
+        // Interrupted by the user: keep what was learned so that the next start resumes here.
+        if (lastCheckpointStep != trainer.step()) {
+          checkpoint();
+        }
+        message = "stopped at step " + trainer.step();
+        return;
       }
       if (!closing) {
         if (lastCheckpointStep != trainer.step()) {
@@ -434,7 +447,7 @@ public final class Learner implements AutoCloseable {
             algorithm.maxGradNorm,
             spec.seed,
             this::publish);
-    for (int i = warmupStepsDone + 1; i <= w.steps && !closing; i++) {
+    for (int i = warmupStepsDone + 1; i <= w.steps && !closing && !stopRequested; i++) {
       trainer.setPolicyVersion(driver.step(i).getPolicyVersion());
       warmupStepsDone = i;
     }
@@ -643,6 +656,19 @@ public final class Learner implements AutoCloseable {
       close();
     }
     return written;
+  }
+
+  /**
+   * Asks the run to stop after the step in progress and to write a checkpoint of it, so that the
+   * next start resumes there; returns once that is done (or {@code timeout} passed). Serving and
+   * the engine keep running until {@link #close}.
+   */
+  public boolean stopAndCheckpoint(Duration timeout) throws InterruptedException {
+    stopRequested = true;
+    if (dispatcher != null) {
+      dispatcher.setPaused(true);
+    }
+    return done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Stops serving and training (without a final checkpoint) and stops the engine. */

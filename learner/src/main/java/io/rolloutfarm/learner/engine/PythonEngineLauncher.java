@@ -82,6 +82,8 @@ public final class PythonEngineLauncher implements EngineLauncher {
     pb.environment().put("PYTHONPATH", pythonPath);
     pb.environment().put("ROLLOUTFARM_DESCRIPTOR_SET", PythonPaths.descriptorSet().toString());
     pb.environment().put("PYTHONUNBUFFERED", "1");
+    // The engine outlives a terminal's Ctrl-C so that the learner can still checkpoint.
+    pb.environment().put("ROLLOUTFARM_ENGINE_SUPERVISED", "1");
     pb.redirectErrorStream(true);
     Files.createDirectories(logFile.toAbsolutePath().getParent());
     Process process = pb.start();

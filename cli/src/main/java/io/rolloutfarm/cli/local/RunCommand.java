@@ -1,0 +1,216 @@
+package io.rolloutfarm.cli.local;
+
+import io.rolloutfarm.api.v1alpha1.RunFile;
+import io.rolloutfarm.api.v1alpha1.SpecValidator;
+import io.rolloutfarm.api.v1alpha1.Violation;
+import io.rolloutfarm.cli.UserError;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code farm run FILE}: a TrainingRun on this machine, no cluster. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a TrainingRun on this machine: sandbox servers, the learner with its PyTorch engine and"
+          + " rollout workers, all talking gRPC over 127.0.0.1 and configured from the same file"
+          + " the operator gives the pods.",
+      "Shows the run like 'kubectl get tr -w' plus a progress bar, evaluates on the held-out"
+          + " split after the warm-up and at the end, and writes a report (metrics JSONL/CSV, PNG"
+          + " plots, summary.json). The last line printed is the report folder.",
+      "Ctrl-C stops cleanly after writing a checkpoint; the same command resumes from it."
+    })
+public final class RunCommand implements Callable<Integer> {
+  @Parameters(paramLabel = "FILE", description = "TrainingRun YAML.")
+  Path file;
+
+  @Option(
+      names = "--work-dir",
+      paramLabel = "DIR",
+      description =
+          "Learner state, checkpoints, engine log and sandbox folders (default: runs/NAME in the"
+              + " current folder). Running again with the same folder resumes.")
+  Path workDir;
+
+  @Option(
+      names = "--report",
+      paramLabel = "DIR",
+      description = "Report folder (default: WORK_DIR/report).")
+  Path reportDir;
+
+  @Option(
+      names = "--device",
+      paramLabel = "DEVICE",
+      defaultValue = "auto",
+      description = "Engine device: auto, cpu or cuda (default: ${DEFAULT-VALUE}).")
+  String device;
+
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      defaultValue = "0",
+      description = "Engine CPU threads; 0 uses every core (default: ${DEFAULT-VALUE}).")
+  int threads;
+
+  @Option(
+      names = "--eval-concurrency",
+      paramLabel = "N",
+      defaultValue = "32",
+      description = "Held-out trajectories run at once (default: ${DEFAULT-VALUE}).")
+  int evalConcurrency;
+
+  @Option(
+      names = "--no-progress",
+      description = "No live progress bar: one line per step (the default without a terminal).")
+  boolean noProgress;
+
+  @Override
+  public Integer call() throws Exception {
+    RunFile runFile = load(file);
+    requireData(runFile);
+    Path work = workDir != null ? workDir : Path.of("runs", runFile.name());
+    Path report = reportDir != null ? reportDir : work.resolve("report");
+    LocalFarm.Options options =
+        new LocalFarm.Options(
+            work.toAbsolutePath(),
+            report.toAbsolutePath(),
+            device,
+            threads,
+            evalConcurrency,
+            !noProgress && System.console() != null);
+    return execute(runFile, options, System.out);
+  }
+
+  /** Reads and validates a run file with the operator's rules. */
+  static RunFile load(Path file) {
+    RunFile runFile;
+    try {
+      runFile = RunFile.load(file);
+    } catch (RunFile.InvalidRunFileException e) {
+      throw new UserError(e.getMessage());
+    }
+    List<Violation> violations = SpecValidator.validate(runFile.run());
+    if (!violations.isEmpty()) {
+      StringBuilder b = new StringBuilder(file + ": invalid TrainingRun:");
+      violations.forEach(v -> b.append("\n  ").append(v));
+      throw new UserError(b.toString());
+    }
+    var spec = runFile.run().getSpec();
+    if (spec.totalSteps == null) {
+      throw new UserError(file + ": spec.totalSteps: required for a local run");
+    }
+    return runFile;
+  }
+
+  /** Fails with a hint when the run's data files are missing (the examples' data is generated). */
+  static void requireData(RunFile runFile) {
+    var spec = runFile.run().getSpec();
+    List<String[]> paths = new java.util.ArrayList<>();
+    paths.add(new String[] {"spec.dataset.path", spec.dataset.path});
+    paths.add(new String[] {"spec.dataset.evalPath", spec.dataset.evalPath});
+    if (spec.warmup != null && spec.warmup.steps > 0) {
+      paths.add(new String[] {"spec.warmup.demonstrationsPath", spec.warmup.demonstrationsPath});
+    }
+    for (String[] p : paths) {
+      if (p[1] != null && !p[1].isBlank() && !java.nio.file.Files.exists(runFile.resolve(p[1]))) {
+        throw new UserError(
+            runFile.file()
+                + ": "
+                + p[0]
+                + ": no such file "
+                + runFile.resolve(p[1])
+                + " (the examples' data is generated by ./farm demo --prepare-only)");
+      }
+    }
+  }
+
+  /**
+   * Runs the farm with Ctrl-C wired to a clean stop, prints the outcome and, as the very last line,
+   * the report folder. Exit code: 0 complete, 130 stopped, 1 failed.
+   */
+  static int execute(RunFile runFile, LocalFarm.Options options, PrintStream out)
+      throws InterruptedException {
+    Path log;
+    try {
+      log = LocalLogging.toFile(options.workDir());
+    } catch (IOException e) {
+      throw new UserError(options.workDir() + ": cannot write the run log: " + e.getMessage());
+    }
+    LocalFarm farm = new LocalFarm(runFile, options);
+    CountDownLatch printed = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              farm.requestStop();
+              try {
+                // Let the run checkpoint and print its report folder before the JVM exits.
+                printed.await(3, TimeUnit.MINUTES);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "farm-run-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      LocalFarm.Result result;
+      try {
+        out.printf("farm: running %s (%s); logs in %s%n", runFile.name(), runFile.file(), log);
+        result = farm.run(out);
+      } catch (IOException e) {
+        throw new UserError(e.getMessage());
+      }
+      printOutcome(result, out);
+      return switch (result.outcome()) {
+        case COMPLETE -> 0;
+        case STOPPED -> 130;
+        case FAILED -> 1;
+      };
+    } finally {
+      printed.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // Ctrl-C: the hook is already running and now lets the JVM exit.
+      }
+    }
+  }
+
+  private static void printOutcome(LocalFarm.Result r, PrintStream out) {
+    Summary s = r.summary();
+    out.println("farm: " + r.message());
+    out.printf(
+        Locale.ROOT,
+        "farm: held-out accuracy %s after warm-up -> %s at the end; tool calls/trajectory %s"
+            + " (first 10%% of steps) -> %s (last 10%%); %d steps in %s%n",
+        fmt(s.warmupAccuracy()),
+        r.outcome() == LocalFarm.Outcome.COMPLETE
+            ? fmt(s.finalAccuracy())
+            : "(no final evaluation: " + r.outcome().name().toLowerCase(Locale.ROOT) + ")",
+        fmt(s.toolCallsFirst()),
+        fmt(s.toolCallsLast()),
+        s.steps(),
+        duration(s.wallSeconds()));
+    out.println("farm: report (metrics.jsonl, metrics.csv, *.png, summary.json):");
+    out.println(r.reportDir());
+    out.flush();
+  }
+
+  private static String fmt(Double v) {
+    return v == null ? "n/a" : String.format(Locale.ROOT, "%.3f", v);
+  }
+
+  private static String duration(double seconds) {
+    Duration d = Duration.ofMillis((long) (seconds * 1000));
+    return d.toMinutes() > 0 ? d.toMinutes() + "m" + d.toSecondsPart() + "s" : d.toSeconds() + "s";
+  }
+}

@@ -20,6 +20,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -363,22 +364,24 @@ final class SessionRegistry {
     return l;
   }
 
-  private void abandon(Prepared p) {
+  /** Kills a prepared runtime that never became a session; completes once it is gone. */
+  private CompletableFuture<Void> abandon(Prepared p) {
     if (p.connection() != null) {
       p.connection().closeQuietly();
     }
     if (p.pid() > 0) {
-      zygote
+      return zygote
           .kill(p.pid(), p.uid(), p.workdir().toString())
-          .whenComplete(
+          .handle(
               (ok, failure) -> {
                 Session.deleteQuietly(p.workdir());
                 releaseSlot(p.slot());
+                return null;
               });
-    } else {
-      Session.deleteQuietly(p.workdir());
-      releaseSlot(p.slot());
     }
+    Session.deleteQuietly(p.workdir());
+    releaseSlot(p.slot());
+    return CompletableFuture.completedFuture(null);
   }
 
   private void validate(List<Media> media) {
@@ -610,8 +613,18 @@ final class SessionRegistry {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // Waited for: the server releases its uids after this, and a kill still on its way must not
+    // reach the next server's sessions under the same uids.
+    List<CompletableFuture<Void>> gone = new ArrayList<>();
     for (Prepared p; (p = spares.poll()) != null; ) {
-      abandon(p);
+      gone.add(abandon(p));
+    }
+    try {
+      CompletableFuture.allOf(gone.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warning("warm runtimes not confirmed gone: " + e);
     }
   }
 
@@ -629,7 +642,7 @@ final class SessionRegistry {
 
   /** Ends every session and waits until all are cleaned up. */
   void endAll(KillReason reason) {
-    List<java.util.concurrent.CompletableFuture<Void>> done = new ArrayList<>();
+    List<CompletableFuture<Void>> done = new ArrayList<>();
     for (Session s : List.copyOf(sessions.values())) {
       done.add(s.end(reason));
     }

@@ -322,7 +322,7 @@ class SandboxAbuseTest {
             s,
             "import os\nkids = []\nfor _ in range(5):\n    k = os.fork()\n    if k == 0:\n"
                 + "        os._exit(0)\n    kids.append(k)\nprint(' '.join(map(str, kids)))");
-    assertThat(r.getStatus()).isEqualTo(ExecStatus.EXEC_STATUS_OK);
+    assertThat(r.getStatus()).as("%s", r).isEqualTo(ExecStatus.EXEC_STATUS_OK);
     for (String kid : r.getStdout().strip().split(" ")) {
       eventually("child " + kid + " reaped", () -> gone(Long.parseLong(kid)));
     }

@@ -204,30 +204,42 @@ class LearnerTest {
     List<TrainStepRequest> expected = whole.current().trainRequests;
     assertThat(expected).hasSize(4);
 
-    // Interrupted after the step-2 checkpoint, while step 3's rollouts are under way.
+    // Interrupted after the step-2 checkpoint, with step 3 trained but not checkpointed and step
+    // 4's rollouts under way.
     Path b = dir.resolve("b");
     RunFiles.dataset(b, 5);
     RunFile runB = RunFiles.write(b, 4, ALGORITHM, "");
     InProcessEngineLauncher first = new InProcessEngineLauncher();
-    CountDownLatch stepTwo = new CountDownLatch(1);
+    CountDownLatch stepThree = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
     try (Learner learner = Learner.create(runB, b.resolve("work"), options(first))) {
+      // Step 3 is held until the learner is closing, so the run cannot reach its step-4
+      // checkpoint however fast this machine is; step-4 work accepted meanwhile is lost.
       learner.addStepListener(
           m -> {
-            if (m.phase().equals("train") && m.step() == 2) {
-              stepTwo.countDown();
+            if (m.phase().equals("train") && m.step() == 3) {
+              stepThree.countDown();
+              try {
+                release.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
             }
           });
       List<ScriptedWorker> ws = workers(learner.start().grpc(), 2);
       try {
-        assertThat(stepTwo.await(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(stepThree.await(60, TimeUnit.SECONDS)).isTrue();
         Path state = learner.checkpointDirectory().resolve("step-00000002/learner-state.json");
-        for (int i = 0; i < 400 && !Files.exists(state); i++) {
-          Thread.sleep(25);
-        }
         assertThat(state).exists();
-        Thread.sleep(100); // let some step-3 work be accepted (and lost)
+        Thread.sleep(100); // let some step-4 work be accepted (and lost)
       } finally {
-        learner.close();
+        Thread closer = Thread.ofPlatform().start(learner::close);
+        // close() marks the learner closing, then waits for the run thread: release it then.
+        for (int i = 0; i < 400 && closer.getState() != Thread.State.TIMED_WAITING; i++) {
+          Thread.sleep(5);
+        }
+        release.countDown();
+        closer.join(Duration.ofSeconds(60));
         closeAll(ws);
       }
     }

@@ -97,6 +97,8 @@ final class SessionRegistry {
 
   private final BitSet slots;
   private final int slotCount;
+  private final int slotRange;
+  private int nextSlot;
   private final java.util.concurrent.atomic.AtomicInteger reserved =
       new java.util.concurrent.atomic.AtomicInteger();
   private final java.util.concurrent.ConcurrentLinkedQueue<Prepared> spares =
@@ -122,6 +124,11 @@ final class SessionRegistry {
     this.uidPerSession = firstUid != null;
     this.firstUid = firstUid == null ? -1 : firstUid;
     this.slotCount = config.capacity() + config.warmSessions();
+    // With a uid per slot, slots rotate over the whole claimed uid block (UidBlock rounds up).
+    this.slotRange =
+        uidPerSession
+            ? (slotCount + UidBlock.BLOCK - 1) / UidBlock.BLOCK * UidBlock.BLOCK
+            : slotCount;
     this.slots = new BitSet(slotCount);
     this.refiller =
         Executors.newSingleThreadExecutor(
@@ -437,13 +444,19 @@ final class SessionRegistry {
   /** Slots (and with them uids) for sessions and warm runtimes. */
   private int acquireSlot() {
     synchronized (slots) {
-      int slot = slots.nextClearBit(0);
-      if (slot >= slotCount) {
+      if (slots.cardinality() >= slotCount) {
         throw Status.RESOURCE_EXHAUSTED
             .withDescription("no free session slot: sessions are still being cleaned up, retry")
             .asRuntimeException();
       }
+      // Round robin: the uid of a session that just ended is handed out again last, long after
+      // its killed processes are reaped (until then they count against the uid's RLIMIT_NPROC).
+      int slot = slots.nextClearBit(nextSlot);
+      if (slot >= slotRange) {
+        slot = slots.nextClearBit(0);
+      }
       slots.set(slot);
+      nextSlot = (slot + 1) % slotRange;
       return slot;
     }
   }

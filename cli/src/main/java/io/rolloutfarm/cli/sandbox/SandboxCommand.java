@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "sandbox",
     mixinStandardHelpOptions = true,
+    header = "Run a sandbox server: isolated, persistent Python sessions over gRPC.",
     description = {
       "Runs a sandbox server: isolated, persistent Python sessions over gRPC (SandboxService),",
       "the standard gRPC health service and, with --metrics-port, Prometheus metrics.",

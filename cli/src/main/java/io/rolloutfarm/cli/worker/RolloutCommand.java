@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "rollout",
     mixinStandardHelpOptions = true,
+    header = "Run one trajectory of a task and print it as JSON.",
     description = {
       "Run one trajectory of a task and print it as JSON: every turn's text and code, the",
       "observations (image counts and sizes), the answer, the end reason and the reward breakdown.",

@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "worker",
     mixinStandardHelpOptions = true,
+    header = "Run a rollout worker: lease tasks, drive agent loops, stream scored trajectories.",
     description = {
       "Run a rollout worker: lease tasks from the learner, drive the agent loops against the",
       "policy and the sandboxes, and stream scored trajectories back. Leases are released on",

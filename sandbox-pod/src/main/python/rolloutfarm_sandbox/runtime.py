@@ -10,6 +10,7 @@ import os
 import builtins
 import signal
 import sys
+import threading
 import time
 import traceback
 
@@ -151,6 +152,19 @@ def install_signal_handlers() -> None:
     signal.signal(signal.SIGCHLD, _Interruptible.child_exited)
     # Writing past RLIMIT_FSIZE then fails with EFBIG instead of killing the session.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    # SIGCHLD may be delivered to another thread while the main thread waits for the next
+    # request, and then its handler only runs when that request comes: poll as well.
+    threading.Thread(target=_reap_between_executions, name="reaper", daemon=True).start()
+
+
+def _reap_between_executions() -> None:
+    while True:
+        time.sleep(0.2)
+        if not _Interruptible.running:
+            try:
+                reap_orphans()
+            except Exception:  # a child reaped concurrently by the SIGCHLD handler
+                pass
 
 
 def _tracked_child_pids() -> set[int]:

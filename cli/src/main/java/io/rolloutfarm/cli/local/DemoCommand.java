@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code farm demo}: the quickstart, a small agentic VLM trained end to end on this machine. */
@@ -41,39 +42,12 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Run examples/ablation-no-tool-reward.yaml (tool bonus 0) instead.")
   boolean ablation;
 
-  @Option(
-      names = "--work-dir",
-      paramLabel = "DIR",
-      description = "Run folder (default: runs/NAME); running again resumes.")
-  Path workDir;
-
-  @Option(
-      names = "--report",
-      paramLabel = "DIR",
-      description = "Report folder (default: WORK_DIR/report).")
-  Path reportDir;
+  @Mixin LocalRunOptions local;
 
   @Option(
       names = "--fresh",
       description = "Start over: delete the run folder (checkpoints, report) first.")
   boolean fresh;
-
-  @Option(
-      names = "--device",
-      paramLabel = "DEVICE",
-      defaultValue = "auto",
-      description = "Engine device: auto, cpu or cuda (default: ${DEFAULT-VALUE}).")
-  String device;
-
-  @Option(
-      names = "--threads",
-      paramLabel = "N",
-      defaultValue = "0",
-      description = "Engine CPU threads; 0 uses every core (default: ${DEFAULT-VALUE}).")
-  int threads;
-
-  @Option(names = "--no-progress", description = "No live progress bar: one line per step.")
-  boolean noProgress;
 
   @Option(
       names = "--prepare-only",
@@ -86,8 +60,8 @@ public final class DemoCommand implements Callable<Integer> {
     Path examples = PythonPaths.home().resolve("examples");
     Path file = examples.resolve(ablation ? "ablation-no-tool-reward.yaml" : "quickstart.yaml");
     RunFile runFile = RunCommand.load(file);
-    Path work = (workDir != null ? workDir : Path.of("runs", runFile.name())).toAbsolutePath();
-    Path report = (reportDir != null ? reportDir : work.resolve("report")).toAbsolutePath();
+    Path work = local.workDir(runFile);
+    Path report = local.reportDir(runFile);
     if (fresh) {
       deleteTree(work);
       if (!report.startsWith(work)) {
@@ -107,10 +81,7 @@ public final class DemoCommand implements Callable<Integer> {
       System.out.println("farm: the quickstart's data is ready in " + data.suiteDir());
       return 0;
     }
-    LocalFarm.Options options =
-        new LocalFarm.Options(
-            work, report, device, threads, 32, !noProgress && System.console() != null);
-    return RunCommand.execute(runFile, options, System.out);
+    return RunCommand.execute(runFile, local.toFarmOptions(runFile), System.out);
   }
 
   private static void deleteTree(Path dir) throws IOException {

@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code farm run FILE}: a TrainingRun on this machine, no cluster. */
@@ -34,61 +34,13 @@ public final class RunCommand implements Callable<Integer> {
   @Parameters(paramLabel = "FILE", description = "TrainingRun YAML.")
   Path file;
 
-  @Option(
-      names = "--work-dir",
-      paramLabel = "DIR",
-      description =
-          "Learner state, checkpoints, engine log and sandbox folders (default: runs/NAME in the"
-              + " current folder). Running again with the same folder resumes.")
-  Path workDir;
-
-  @Option(
-      names = "--report",
-      paramLabel = "DIR",
-      description = "Report folder (default: WORK_DIR/report).")
-  Path reportDir;
-
-  @Option(
-      names = "--device",
-      paramLabel = "DEVICE",
-      defaultValue = "auto",
-      description = "Engine device: auto, cpu or cuda (default: ${DEFAULT-VALUE}).")
-  String device;
-
-  @Option(
-      names = "--threads",
-      paramLabel = "N",
-      defaultValue = "0",
-      description = "Engine CPU threads; 0 uses every core (default: ${DEFAULT-VALUE}).")
-  int threads;
-
-  @Option(
-      names = "--eval-concurrency",
-      paramLabel = "N",
-      defaultValue = "32",
-      description = "Held-out trajectories run at once (default: ${DEFAULT-VALUE}).")
-  int evalConcurrency;
-
-  @Option(
-      names = "--no-progress",
-      description = "No live progress bar: one line per step (the default without a terminal).")
-  boolean noProgress;
+  @Mixin LocalRunOptions local;
 
   @Override
   public Integer call() throws Exception {
     RunFile runFile = load(file);
     requireData(runFile);
-    Path work = workDir != null ? workDir : Path.of("runs", runFile.name());
-    Path report = reportDir != null ? reportDir : work.resolve("report");
-    LocalFarm.Options options =
-        new LocalFarm.Options(
-            work.toAbsolutePath(),
-            report.toAbsolutePath(),
-            device,
-            threads,
-            evalConcurrency,
-            !noProgress && System.console() != null);
-    return execute(runFile, options, System.out);
+    return execute(runFile, local.toFarmOptions(runFile), System.out);
   }
 
   /** Reads and validates a run file with the operator's rules. */

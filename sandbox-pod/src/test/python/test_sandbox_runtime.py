@@ -4,6 +4,8 @@ and the Landlock path list. (The Java tests run the whole thing in real, isolate
 import io
 import os
 import socket
+import threading
+import time
 
 import cv2
 import numpy as np
@@ -122,6 +124,77 @@ def test_frames_round_trip_over_a_socket():
         header, blobs = protocol.receive(b.makefile("rb"))
     assert header == {"op": "exec", "code": "1", "blobs": 2}
     assert blobs == [b"\x00\x01", b""]
+
+
+def _send_slowly(sock, header, blobs):
+    """Sends a message in small pieces with pauses, as a busy server might."""
+    raw = io.BytesIO()
+
+    class Recorder:
+        def sendall(self, data):
+            raw.write(data)
+
+    protocol.send(Recorder(), header, blobs)
+    data = raw.getvalue()
+
+    def pump():
+        for i in range(0, len(data), 1000):
+            sock.sendall(data[i : i + 1000])
+            time.sleep(0.0005)
+
+    thread = threading.Thread(target=pump)
+    thread.start()
+    return thread
+
+
+def test_streamed_blob_reads_seeks_and_skips_while_bytes_arrive():
+    a, b = socket.socketpair()
+    with a, b:
+        payload = bytes(range(256)) * 40
+        sender = _send_slowly(a, {"op": "open"}, [payload, b"next"])
+        rfile = b.makefile("rb")
+        assert protocol.receive_header(rfile)["blobs"] == 2
+        blob = protocol.StreamedBlob(rfile)
+        assert blob.length == len(payload)
+        assert blob.read(3) == payload[:3]
+        blob.seek(5000)
+        assert blob.read(10) == payload[5000:5010]
+        blob.seek(1)
+        assert blob.tell() == 1 and blob.read(2) == payload[1:3]
+        blob.skip_rest()
+        assert blob.read() == b""
+        following = protocol.StreamedBlob(rfile)
+        assert following.read() == b"next"
+        sender.join()
+
+
+def test_media_decode_as_they_arrive_and_a_bad_item_leaves_the_stream_aligned(tmp_path):
+    png = io.BytesIO()
+    Image.new("RGB", (300, 200), (9, 8, 7)).save(png, format="PNG")
+    header = {
+        "op": "open",
+        "media": [
+            {"name": "image_clue_0", "mime": "image/png"},
+            {"name": "image_clue_1", "mime": "image/png"},
+        ],
+    }
+    a, b = socket.socketpair()
+    with a, b:
+        sender = _send_slowly(a, header, [png.getvalue(), png.getvalue()])
+        rfile = b.makefile("rb")
+        values = media.receive_all(protocol.receive_header(rfile), rfile, 10**6, str(tmp_path))
+        sender.join()
+        assert values["image_clue_0"].getpixel((299, 199)) == (9, 8, 7)
+        assert values["image_clue_1"].size == (300, 200)
+
+        # The first item is refused on its header; the rest is still read, so the connection
+        # stays usable and the next message arrives intact.
+        sender = _send_slowly(a, header, [png.getvalue(), png.getvalue()])
+        with pytest.raises(media.MediaError, match="exceed the cap of 1000"):
+            media.receive_all(protocol.receive_header(rfile), rfile, 1000, str(tmp_path))
+        sender.join()
+        protocol.send(a, {"op": "exec", "code": "1"})
+        assert protocol.receive(rfile) == ({"op": "exec", "code": "1", "blobs": 0}, [])
 
 
 def test_landlock_paths_never_include_the_work_root_or_its_parents(tmp_path):

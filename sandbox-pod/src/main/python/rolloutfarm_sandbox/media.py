@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 
 import cv2
 import numpy as np
 from PIL import Image
+
+from rolloutfarm_sandbox import protocol
 
 IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG"}
 VIDEO_TYPES = {"video/mp4"}
@@ -84,9 +87,10 @@ class VideoReader:
         return f"<VideoReader {self._length} frames at {self._fps:.2f} fps>"
 
 
-def decode_image(name: str, mime: str, data: bytes, max_pixels: int) -> Image.Image:
+def decode_image(name: str, mime: str, source, max_pixels: int) -> Image.Image:
+    """Decodes an image from a readable, seekable file object."""
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(source)
         if image.width * image.height > max_pixels:
             raise MediaError(
                 f"media '{name}' ({mime}): {image.width}x{image.height} pixels exceed the cap "
@@ -104,11 +108,11 @@ def decode_image(name: str, mime: str, data: bytes, max_pixels: int) -> Image.Im
     return image
 
 
-def decode_video(name: str, data: bytes, media_dir: str) -> VideoReader:
+def decode_video(name: str, source, media_dir: str) -> VideoReader:
     os.makedirs(media_dir, exist_ok=True)
     path = os.path.join(media_dir, name + ".mp4")
     with open(path, "wb") as f:
-        f.write(data)
+        shutil.copyfileobj(source, f, 1 << 20)
     try:
         return VideoReader(path)
     except Exception as e:
@@ -116,17 +120,42 @@ def decode_video(name: str, data: bytes, media_dir: str) -> VideoReader:
 
 
 def decode_all(items: list[dict], blobs: list[bytes], max_pixels: int, media_dir: str) -> dict:
-    """Decodes the open request's media into a name -> object mapping."""
+    """Decodes media held in memory into a name -> object mapping."""
+    return {
+        item["name"]: _decode(item, io.BytesIO(data), max_pixels, media_dir)
+        for item, data in zip(items, blobs)
+    }
+
+
+def receive_all(header: dict, rfile, max_pixels: int, media_dir: str) -> dict:
+    """Decodes the open request's media as their bytes arrive on ``rfile``.
+
+    Every announced frame is read to its end even when one fails to decode, so that the server,
+    still writing, gets the error reply instead of a broken connection.
+    """
+    items = header.get("media", [])
     values = {}
-    for item, data in zip(items, blobs):
-        name, mime = item["name"], item["mime"]
-        if mime in IMAGE_TYPES:
-            values[name] = decode_image(name, mime, data, max_pixels)
-        elif mime in VIDEO_TYPES:
-            values[name] = decode_video(name, data, media_dir)
-        else:
-            raise MediaError(
-                f"media '{name}': unsupported mime type '{mime}' "
-                "(use image/png, image/jpeg or video/mp4)"
-            )
+    failure = None
+    for i in range(int(header.get("blobs", 0))):
+        blob = protocol.StreamedBlob(rfile)
+        if failure is None and i < len(items):
+            try:
+                values[items[i]["name"]] = _decode(items[i], blob, max_pixels, media_dir)
+            except MediaError as e:
+                failure = e
+        blob.skip_rest()
+    if failure is not None:
+        raise failure
     return values
+
+
+def _decode(item: dict, source, max_pixels: int, media_dir: str):
+    name, mime = item["name"], item["mime"]
+    if mime in IMAGE_TYPES:
+        return decode_image(name, mime, source, max_pixels)
+    if mime in VIDEO_TYPES:
+        return decode_video(name, source, media_dir)
+    raise MediaError(
+        f"media '{name}': unsupported mime type '{mime}' "
+        "(use image/png, image/jpeg or video/mp4)"
+    )

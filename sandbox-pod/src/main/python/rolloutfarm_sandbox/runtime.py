@@ -73,10 +73,9 @@ class Session:
         self.limits = limits
         self.globals = {"__name__": "__main__", "__builtins__": builtins}
 
-    def open(self, header: dict, blobs: list[bytes], media_dir: str) -> None:
-        values = media.decode_all(
-            header.get("media", []), blobs, self.limits["max_input_pixels"], media_dir
-        )
+    def open(self, header: dict, media_dir: str) -> None:
+        """Binds the open request's media, read from the connection as they arrive."""
+        values = media.receive_all(header, self.rfile, self.limits["max_input_pixels"], media_dir)
         self.globals.update(values)
 
     def execute(self, code: str) -> tuple[dict, list[bytes]]:

@@ -352,15 +352,15 @@ def _session_main(
     tempfile.tempdir = workdir
     runtime.install_signal_handlers()
     session = runtime.Session(sock, request["limits"])
-    header, blobs = protocol.receive(session.rfile)
+    header = protocol.receive_header(session.rfile)
     started = time.perf_counter()
     try:
-        session.open(header, blobs, os.path.join(workdir, ".media"))
+        session.open(header, os.path.join(workdir, ".media"))
     except Exception as e:
         protocol.send(sock, {"error": str(e)})
         return 4
     protocol.send(sock, {"ok": True, "micros": int((time.perf_counter() - started) * 1e6)})
-    del header, blobs
+    del header
     session.serve()
     return 0
 

@@ -9,6 +9,7 @@ import io.rolloutfarm.proto.v1.Media;
 import io.rolloutfarm.proto.v1.OpenSessionRequest;
 import io.rolloutfarm.proto.v1.SandboxStats;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -197,6 +198,16 @@ final class SessionRegistry {
       ControlSocket.Connection connection) {}
 
   Session open(OpenSessionRequest request) {
+    try {
+      return openOnSpare(request);
+    } finally {
+      // Only now: forking the next warm runtime while this one decodes its media would take CPU
+      // from the open that a client is waiting for.
+      refillLater();
+    }
+  }
+
+  private Session openOnSpare(OpenSessionRequest request) {
     if (draining) {
       throw Status.UNAVAILABLE
           .withDescription("sandbox server is shutting down; open the session on another server")
@@ -214,17 +225,15 @@ final class SessionRegistry {
     } catch (RuntimeException e) {
       releaseCapacity();
       throw e;
-    } finally {
-      refillLater();
     }
     try {
       ObjectNode open = Frames.JSON.createObjectNode();
       open.put("op", "open");
       ArrayNode items = open.putArray("media");
-      List<byte[]> blobs = new ArrayList<>();
+      List<ByteBuffer> blobs = new ArrayList<>();
       for (Media m : request.getMediaList()) {
         items.addObject().put("name", m.getName()).put("mime", m.getMimeType());
-        blobs.add(m.getData().toByteArray());
+        blobs.add(m.getData().asReadOnlyByteBuffer());
       }
       ControlSocket.Connection c = p.connection();
       var guard = timer.schedule(c::closeQuietly, remaining(deadline), TimeUnit.NANOSECONDS);

@@ -21,9 +21,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Starts a sandbox server on loopback and measures, side by side in one run:",
-      "(a) warm Execute round trips, (b) OpenSession with a 1-megapixel PNG against a cold",
-      "python3 that imports the same libraries and loads the image, (c) Execute against a fresh",
-      "python3 per call, (d) throughput of concurrent sessions."
+      "(a) warm Execute round trips, (b) OpenSession with a 1-megapixel PNG",
+      "against a cold python3 that imports the same libraries and loads the image,",
+      "(c) Execute against a fresh python3 per call, (d) throughput of concurrent",
+      "sessions."
     })
 public final class SandboxBenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

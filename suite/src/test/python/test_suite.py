@@ -112,11 +112,11 @@ def test_invalid_records_are_reported_by_id_and_field(suite):
     assert "expert must be" in problems({**good, "expert": [good["expert"][1]]}, suite)[0]
 
 
-def test_expert_code_prints_exactly_the_answer_for_every_record(suite):
+def test_expert_code_prints_exactly_the_boxed_answer_for_every_record(suite):
     for split in ("train", "heldout"):
         for r in records(suite, split):
             printed = run_expert_code(r, suite)
-            assert printed == r["answer"] + "\n", r["id"]
+            assert printed == f"boxed{{{r['answer']}}}\n", r["id"]
             assert r["expert"][1] == f"<answer>\\boxed{{{r['answer']}}}</answer>"
 
 
@@ -136,7 +136,7 @@ def test_expert_turns_follow_the_pyvision_format_with_one_code_skeleton_per_fami
         assert rest.endswith("\n```\n</code>") and first.count("<code>") == 1
         assert 0 < len(reasoning) < 60 and "\n" not in reasoning
         code = code_of(first)
-        assert len(code) <= 170
+        assert len(code) <= 190
         # Only a colour word copied from the question varies inside a family.
         colour = re.search(r"C\['(\w+)'\]", code)
         if colour:

@@ -135,7 +135,7 @@ def score(path: str) -> dict[str, FamilyScore]:
         s.records += 1
         printed = run_expert_code(record, base).strip()
         final = boxed_answer(record["expert"][-1])
-        if final == printed and verify(final, record["answer"], record["verifier"]):
+        if printed == f"boxed{{{final}}}" and verify(final, record["answer"], record["verifier"]):
             s.expert_correct += 1
         else:
             s.failures.append(f"{record['id']}: code printed {printed!r}, answer {record['answer']!r}")

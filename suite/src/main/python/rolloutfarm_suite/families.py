@@ -61,6 +61,14 @@ class Sample:
         return [boxed(self.guess)]
 
 
+def printed_boxed(expr: str) -> str:
+    """The expert's last line: it prints its result as ``boxed{...}``, the form the answer turn
+    takes, so that the answer repeats the characters right after the same ``boxed{`` in the
+    interpreter output (a copy a small byte-level policy learns, unlike a bare number found
+    by its distance from the answer)."""
+    return f"print('boxed{{%s}}'%({expr}))"
+
+
 def boxed(answer: str) -> str:
     return f"<answer>\\boxed{{{answer}}}</answer>"
 
@@ -115,7 +123,7 @@ class CountFamily(Family):
             img[y : y + self.SIDE, x : x + self.SIDE] = fill
         code = (
             f"import numpy as np\n{PALETTE_LINE}\na=np.array(image_clue_0)\n"
-            f"print((a==C['{colour}']).all(2).sum()//36)"
+            + printed_boxed(f"(a==C['{colour}']).all(2).sum()//36")
         )
         return Sample(
             question=f"How many {colour} squares are in the image?",
@@ -152,7 +160,7 @@ class MeasureFamily(Family):
             reasoning = f"The line is 1 px wide, so I count {colour} pixels."
         code = (
             f"import numpy as np\n{PALETTE_LINE}\na=np.array(image_clue_0)\n"
-            f"print((a==C['{colour}']).all(2).sum())"
+            + printed_boxed(f"(a==C['{colour}']).all(2).sum()")
         )
         guess = max(1, round(value * math.exp(rng.normal(0.0, 0.25))))
         return Sample(
@@ -203,7 +211,7 @@ class CompareFamily(Family):
         seen = [a * math.exp(rng.normal(0.0, 0.3)) for a in areas]
         code = (
             "import numpy as np\na=np.array(image_clue_0).sum(2)<300\n"
-            "print('A' if a[:,:48].sum()>a[:,48:].sum() else 'B')"
+            + printed_boxed("'A' if a[:,:48].sum()>a[:,48:].sum() else 'B'")
         )
         return Sample(
             question="Which shape is larger? A) left B) right",
@@ -251,7 +259,7 @@ class DiffFamily(Family):
                 changed[cell] = (scene[cell] + int(rng.integers(1, len(colours)))) % len(colours)
         code = (
             "import numpy as np\na=np.array(image_clue_0);b=np.array(image_clue_1)\n"
-            "print((a!=b).any(2).sum()//64)"
+            + printed_boxed("(a!=b).any(2).sum()//64")
         )
         return Sample(
             question="How many squares differ between the two images?",
@@ -302,7 +310,7 @@ class ChartFamily(Family):
         value = values[colour]
         code = (
             f"import numpy as np\n{PALETTE_LINE}\na=np.array(image_clue_0)\n"
-            f"print((a==C['{colour}']).all(2).sum(0).max()//4)"
+            + printed_boxed(f"(a==C['{colour}']).all(2).sum(0).max()//4")
         )
         return Sample(
             question=f"What value does the {colour} bar show?",
@@ -344,7 +352,7 @@ class VideoFamily(Family):
             self._dot(video[t], start, speed, t)
         code = (
             f"{PALETTE_LINE}\nv=video_clue_0\n"
-            f"print([i for i in range(len(v)) if (abs(v[i].astype(int)-C['{colour}']).sum(2)<99).sum()>30][0])"
+            + printed_boxed(f"[i for i in range(len(v)) if (abs(v[i].astype(int)-C['{colour}']).sum(2)<99).sum()>30][0]")
         )
         answer = int(on[0])
         return Sample(

@@ -99,8 +99,8 @@ final class DemonstrationWriter {
         w.newLine();
         if (useExpert && responses.size() > 1) {
           // Reading the answer off the interpreter output is a few tokens among a code block of
-          // hundreds; the same trajectory once more with only its answer imitated gives them the
-          // weight they need in the token-mean loss.
+          // hundreds; the trajectory's tail once more, with only its answer imitated, gives them
+          // the weight they need in the token-mean loss.
           w.write(JSON.writeValueAsString(answerOnly(demo, "expert-answer/" + p.id())));
           w.newLine();
         }
@@ -193,7 +193,11 @@ final class DemonstrationWriter {
     }
   }
 
-  /** A copy of a demonstration in which only the final answer (and end of sequence) is imitated. */
+  /**
+   * The tail of a demonstration from its last observation on, in which only the final answer (and
+   * end of sequence) is imitated: reading the answer off the interpreter output needs nothing
+   * before that output, and the short sequence costs a fraction of the whole trajectory.
+   */
   static ObjectNode answerOnly(ObjectNode demo, String id) {
     ObjectNode copy = demo.deepCopy();
     copy.put("id", id);
@@ -204,9 +208,18 @@ final class DemonstrationWriter {
         lastContext = i;
       }
     }
+    // The observation starts right after the last generated turn before the answer.
+    int lastTurn = -1;
     for (int i = 0; i < lastContext; i++) {
-      ((ObjectNode) segments.get(i)).remove("train");
+      if (segments.get(i).path("train").asBoolean(false)) {
+        lastTurn = i;
+      }
     }
+    ArrayNode tail = JSON.createArrayNode();
+    for (int i = lastTurn + 1; i < segments.size(); i++) {
+      tail.add(segments.get(i));
+    }
+    copy.set("segments", tail);
     return copy;
   }
 

@@ -110,7 +110,7 @@ class LocalConsoleTest {
   }
 
   @Test
-  void anAnswerOnlyDemonstrationImitatesOnlyTheFinalAnswer() throws Exception {
+  void anAnswerOnlyDemonstrationKeepsTheLastObservationAndImitatesOnlyTheAnswer() throws Exception {
     ObjectMapper json = new ObjectMapper();
     ObjectNode demo =
         (ObjectNode)
@@ -125,9 +125,12 @@ class LocalConsoleTest {
                 """);
     ObjectNode copy = DemonstrationWriter.answerOnly(demo, "expert-answer/x");
     assertThat(copy.get("id").asText()).isEqualTo("expert-answer/x");
-    assertThat(copy.get("segments").get(1).has("train")).isFalse();
-    assertThat(copy.get("segments").get(3).get("train").asBoolean()).isTrue();
-    assertThat(copy.get("segments").get(4).get("train").asBoolean()).isTrue();
+    // Only the last observation stays as context: the answer is read off it.
+    assertThat(copy.get("segments")).hasSize(3);
+    assertThat(copy.get("segments").get(0).get("text").asText()).startsWith("<interpreter>");
+    assertThat(copy.get("segments").get(0).has("train")).isFalse();
+    assertThat(copy.get("segments").get(1).get("train").asBoolean()).isTrue();
+    assertThat(copy.get("segments").get(2).get("train").asBoolean()).isTrue();
     // The original is untouched.
     assertThat(demo.get("segments").get(1).get("train").asBoolean()).isTrue();
   }

@@ -7,8 +7,12 @@ import io.rolloutfarm.worker.agent.InfraFailure.SandboxFailure;
 import io.rolloutfarm.worker.sandbox.GrpcSandboxes;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -38,9 +42,36 @@ record DemoData(
     return suiteDir.resolve("demonstrations.jsonl");
   }
 
-  /** Generates what is missing; prints what it does. */
+  /** Records what the data was made from, to tell when it must be made again. */
+  Path provenance() {
+    return suiteDir.resolve("made-from.txt");
+  }
+
+  /**
+   * Generates what is missing or was made by another version of the suite generator or of the
+   * demonstration writer (or from other settings); prints what it does.
+   */
   void ensure(RunFile runFile, Path workDir, PrintStream out)
       throws IOException, InterruptedException {
+    String suiteFrom = suiteFingerprint();
+    String demonstrationsFrom = demonstrationsFingerprint(suiteFrom, runFile);
+    List<String> recorded =
+        Files.isRegularFile(provenance()) ? Files.readAllLines(provenance()) : List.of();
+    if (!recorded.contains(suiteFrom) && Files.isRegularFile(suiteDir.resolve("train.jsonl"))) {
+      out.println(
+          "farm: the suite in "
+              + suiteDir
+              + " was made by another version of its generator or with other settings; making"
+              + " it again");
+      for (String name : List.of("train.jsonl", "heldout.jsonl", "demonstrations.jsonl")) {
+        Files.deleteIfExists(suiteDir.resolve(name));
+      }
+    } else if (!recorded.contains(demonstrationsFrom) && Files.isRegularFile(demonstrations())) {
+      out.println(
+          "farm: the warm-up demonstrations were written by another version or for another"
+              + " prompt; writing them again");
+      Files.delete(demonstrations());
+    }
     if (!Files.isRegularFile(suiteDir.resolve("train.jsonl"))
         || !Files.isRegularFile(suiteDir.resolve("heldout.jsonl"))) {
       out.printf(
@@ -71,6 +102,48 @@ record DemoData(
       } catch (SandboxFailure e) {
         throw new IOException("writing demonstrations: a sandbox failed: " + e.getMessage(), e);
       }
+    }
+    Files.write(provenance(), List.of(suiteFrom, demonstrationsFrom));
+  }
+
+  /** The suite generator's sources and the generation settings. */
+  String suiteFingerprint() throws IOException {
+    MessageDigest digest = sha256();
+    digest.update(
+        ("seed=%d train=%d heldout=%d families=%s%n")
+            .formatted(seed, train, heldout, families)
+            .getBytes(StandardCharsets.UTF_8));
+    Path sources = PythonPaths.sourceDir("suite");
+    try (var files = Files.walk(sources)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".py")).sorted().toList()) {
+        digest.update(sources.relativize(f).toString().getBytes(StandardCharsets.UTF_8));
+        digest.update(Files.readAllBytes(f));
+      }
+    }
+    return "suite " + HexFormat.of().formatHex(digest.digest());
+  }
+
+  /** The suite, the demonstration writer's format, the expert share and the run's prompts. */
+  String demonstrationsFingerprint(String suiteFrom, RunFile runFile) throws IOException {
+    MessageDigest digest = sha256();
+    digest.update(
+        ("%s format=%d expert=%s%n")
+            .formatted(suiteFrom, DemonstrationWriter.FORMAT, expertFraction)
+            .getBytes(StandardCharsets.UTF_8));
+    var prompts = runFile.run().getSpec().algorithm.prompts;
+    for (String template : java.util.Arrays.asList(prompts.imageTemplate, prompts.videoTemplate)) {
+      if (template != null && Files.isRegularFile(runFile.resolve(template))) {
+        digest.update(Files.readAllBytes(runFile.resolve(template)));
+      }
+    }
+    return "demonstrations " + HexFormat.of().formatHex(digest.digest());
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
     }
   }
 

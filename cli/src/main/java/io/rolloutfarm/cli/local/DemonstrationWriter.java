@@ -53,6 +53,12 @@ final class DemonstrationWriter {
   /** End-of-sequence, spelled so that the engine's tokenizer maps it to its special token. */
   static final String EOS = "<|eos|>";
 
+  /**
+   * Changes whenever what this class writes changes, so that demonstrations written by an earlier
+   * version are made again instead of silently reused.
+   */
+  static final int FORMAT = 2;
+
   /** What was written. */
   record Written(int expert, int guess, int skipped) {}
 

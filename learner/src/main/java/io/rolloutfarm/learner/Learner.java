@@ -547,19 +547,7 @@ public final class Learner implements AutoCloseable {
     }
     List<Task> tasks = new ArrayList<>();
     for (Prompt p : evalDataset.prompts()) {
-      Task.Builder t =
-          Task.newBuilder()
-              .setTaskId("eval/" + p.id())
-              .setPromptId(p.id())
-              .setQuestion(p.question())
-              .setAnswer(p.answer())
-              .addAllMedia(media.media(p))
-              .setVerifier(p.verifier())
-              .setFamily(p.family());
-      if (p.videoInfo() != null) {
-        t.setVideoInfo(p.videoInfo());
-      }
-      tasks.add(t.build());
+      tasks.add(media.task(p, "eval/" + p.id()).build());
     }
     return tasks;
   }

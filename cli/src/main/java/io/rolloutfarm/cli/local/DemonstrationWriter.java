@@ -94,7 +94,7 @@ final class DemonstrationWriter {
           skipped++;
           continue;
         }
-        Task task = task(p, media);
+        Task task = media.task(p, p.id()).build();
         String id = (useExpert ? "expert/" : "guess/") + p.id();
         ObjectNode demo = withRetries(() -> demonstration(task, responses, id));
         if (demo == null) {
@@ -250,23 +250,6 @@ final class DemonstrationWriter {
         segments.remove(i);
       }
     }
-  }
-
-  /** The task the learner would lease for a prompt (as in its evaluation tasks). */
-  static Task task(Prompt p, MediaLoader media) {
-    Task.Builder t =
-        Task.newBuilder()
-            .setTaskId(p.id())
-            .setPromptId(p.id())
-            .setQuestion(p.question())
-            .setAnswer(p.answer())
-            .addAllMedia(media.media(p))
-            .setVerifier(p.verifier())
-            .setFamily(p.family());
-    if (p.videoInfo() != null) {
-      t.setVideoInfo(p.videoInfo());
-    }
-    return t.build();
   }
 
   private static Map<String, JsonNode> readRecords(Path jsonl) throws IOException {

@@ -3,6 +3,7 @@ package io.rolloutfarm.learner.data;
 import com.google.protobuf.ByteString;
 import io.rolloutfarm.proto.v1.Image;
 import io.rolloutfarm.proto.v1.Media;
+import io.rolloutfarm.proto.v1.Task;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -62,6 +63,26 @@ public final class MediaLoader {
                   + ext
                   + "' (png, jpg, gif, bmp, webp, mp4, mov)");
     };
+  }
+
+  /**
+   * The task a rollout worker gets for {@code prompt}: its question, answer, verifier and media.
+   * Callers add what belongs to a lease (group index, attempt).
+   */
+  public Task.Builder task(Prompt prompt, String taskId) {
+    Task.Builder task =
+        Task.newBuilder()
+            .setTaskId(taskId)
+            .setPromptId(prompt.id())
+            .setQuestion(prompt.question())
+            .setAnswer(prompt.answer())
+            .addAllMedia(media(prompt))
+            .setVerifier(prompt.verifier())
+            .setFamily(prompt.family());
+    if (prompt.videoInfo() != null) {
+      task.setVideoInfo(prompt.videoInfo());
+    }
+    return task;
   }
 
   /** The sandbox inputs of a prompt: images as image_clue_0.., then the video as video_clue_0. */

@@ -184,21 +184,11 @@ public final class Dispatcher {
   }
 
   private Task task(Prompt prompt, Lease lease) {
-    Task.Builder task =
-        Task.newBuilder()
-            .setTaskId(taskId(lease.groupKey(), lease.index(), lease.attempt()))
-            .setPromptId(prompt.id())
-            .setGroupIndex(lease.index())
-            .setQuestion(prompt.question())
-            .setAnswer(prompt.answer())
-            .addAllMedia(media.media(prompt))
-            .setVerifier(prompt.verifier())
-            .setFamily(prompt.family())
-            .setAttempt(lease.attempt());
-    if (prompt.videoInfo() != null) {
-      task.setVideoInfo(prompt.videoInfo());
-    }
-    return task.build();
+    return media
+        .task(prompt, taskId(lease.groupKey(), lease.index(), lease.attempt()))
+        .setGroupIndex(lease.index())
+        .setAttempt(lease.attempt())
+        .build();
   }
 
   static String taskId(String groupKey, int index, int attempt) {

@@ -82,21 +82,16 @@ def test_show_captures_figures_within_caps():
         assert w * h <= 10_000
 
 
-def test_images_decode_and_wrong_types_are_named(tmp_path):
+def test_images_decode_and_wrong_types_are_named():
     buffer = io.BytesIO()
     Image.new("RGB", (7, 3), (1, 2, 3)).save(buffer, format="PNG")
-    values = media.decode_all(
-        [{"name": "image_clue_0", "mime": "image/png"}], [buffer.getvalue()], 100, str(tmp_path)
-    )
-    assert values["image_clue_0"].size == (7, 3)
+    png = buffer.getvalue()
+    image = media.decode_image("image_clue_0", "image/png", io.BytesIO(png), 100)
+    assert image.size == (7, 3)
     with pytest.raises(media.MediaError, match="declared image/jpeg but the data is PNG"):
-        media.decode_all(
-            [{"name": "image_clue_0", "mime": "image/jpeg"}], [buffer.getvalue()], 100, str(tmp_path)
-        )
+        media.decode_image("image_clue_0", "image/jpeg", io.BytesIO(png), 100)
     with pytest.raises(media.MediaError, match="exceed the cap of 20"):
-        media.decode_all(
-            [{"name": "image_clue_0", "mime": "image/png"}], [buffer.getvalue()], 20, str(tmp_path)
-        )
+        media.decode_image("image_clue_0", "image/png", io.BytesIO(png), 20)
 
 
 @pytest.mark.parametrize("eager_bytes", [1 << 30, 0])

@@ -119,14 +119,6 @@ def decode_video(name: str, source, media_dir: str) -> VideoReader:
         raise MediaError(f"media '{name}' (video/mp4): cannot decode video: {e}") from None
 
 
-def decode_all(items: list[dict], blobs: list[bytes], max_pixels: int, media_dir: str) -> dict:
-    """Decodes media held in memory into a name -> object mapping."""
-    return {
-        item["name"]: _decode(item, io.BytesIO(data), max_pixels, media_dir)
-        for item, data in zip(items, blobs)
-    }
-
-
 def receive_all(header: dict, rfile, max_pixels: int, media_dir: str) -> dict:
     """Decodes the open request's media as their bytes arrive on ``rfile``.
 

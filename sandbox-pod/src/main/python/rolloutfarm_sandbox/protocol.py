@@ -72,8 +72,7 @@ class StreamedBlob(io.RawIOBase):
             raise ProtocolError(f"frame of {length} bytes exceeds {MAX_FRAME}")
         self.length = length
         self._rfile = rfile
-        self._data = bytearray(length)
-        self._view = memoryview(self._data)
+        self._view = memoryview(bytearray(length))
         self._filled = 0
         self._pos = 0
 

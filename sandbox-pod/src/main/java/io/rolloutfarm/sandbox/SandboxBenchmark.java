@@ -89,7 +89,6 @@ public final class SandboxBenchmark {
   }
 
   private final Options options;
-  private int warmRuntimes;
 
   public SandboxBenchmark(Options options) {
     this.options = options;
@@ -107,7 +106,6 @@ public final class SandboxBenchmark {
             .withCapacity(options.concurrency() + 2)
             .withWorkRoot(work.resolve("server"))
             .withMaxMediaBytes(64L << 20);
-    warmRuntimes = config.warmSessions();
     try (SandboxServer server = SandboxServer.start(config)) {
       ManagedChannel channel =
           NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
@@ -115,7 +113,7 @@ public final class SandboxBenchmark {
         SandboxServiceGrpc.SandboxServiceBlockingStub base =
             SandboxServiceGrpc.newBlockingStub(channel);
         double[] exec = execRoundTrips(base);
-        double[] open = openWithImage(base, png);
+        double[] open = openWithImage(base, png, config.warmSessions());
         double cold = coldStart(server.config().python(), pngFile);
         double fresh = freshProcess(server.config().python());
         Throughput t = throughput(base, server);
@@ -204,7 +202,7 @@ public final class SandboxBenchmark {
   /**
    * (b) OpenSession with the image preloaded, until the session is usable; client and server p50.
    */
-  private double[] openWithImage(SandboxServiceBlockingStub stub, byte[] png) {
+  private double[] openWithImage(SandboxServiceBlockingStub stub, byte[] png, int warmRuntimes) {
     Media media =
         Media.newBuilder()
             .setName("image_clue_0")
@@ -214,7 +212,7 @@ public final class SandboxBenchmark {
     // The large-message path of gRPC is compiled by the JIT only after some calls, as (a)'s is.
     for (int i = 0; i < WARM_UP_OPENS; i++) {
       close(stub, open(stub, List.of(media)));
-      awaitWarmRuntime(stub);
+      awaitWarmRuntime(stub, warmRuntimes);
     }
     double[] ms = new double[options.openCalls()];
     double[] server = new double[ms.length];
@@ -227,7 +225,7 @@ public final class SandboxBenchmark {
       ms[i] = (System.nanoTime() - t0) / 1e6;
       server[i] = opened.getOpenMicros() / 1000.0;
       close(stub, opened.getSessionId());
-      awaitWarmRuntime(stub);
+      awaitWarmRuntime(stub, warmRuntimes);
     }
     Arrays.sort(ms);
     Arrays.sort(server);
@@ -360,7 +358,7 @@ public final class SandboxBenchmark {
    * Waits until the server has its warm runtimes ready again and the closed session is cleaned up,
    * as it has between a worker's trajectories, so that each open is measured on its own.
    */
-  private void awaitWarmRuntime(SandboxServiceBlockingStub stub) {
+  private static void awaitWarmRuntime(SandboxServiceBlockingStub stub, int warmRuntimes) {
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < until) {
       var stats = deadline(stub).getStats(GetStatsRequest.getDefaultInstance());
@@ -369,6 +367,7 @@ public final class SandboxBenchmark {
       }
       sleepQuietly(5);
     }
+    // A moment of quiet after the server's own work, before the next timed open.
     sleepQuietly(20);
   }
 
